@@ -1,0 +1,30 @@
+"""cnnlab: convolutional neural networks from the inside, in NumPy.
+
+The public names are listed in ``__all__``; ``cnnlab.reference`` holds the same operations as
+plain loops, ``cnnlab.train`` the optimisers and the training loop, ``cnnlab.gradcheck`` numerical
+gradients, ``cnnlab.data`` the data sets. ``cnnlab.widgets`` and ``cnnlab.viz`` (which need
+ipywidgets and matplotlib) are imported only when asked for.
+
+Shapes: N batch, C channels, H, W height and width, F filters, KH, KW kernel size,
+OH, OW output size. Batches are (N, C, H, W), filters (F, C, KH, KW).
+"""
+
+from .activations import relu, sigmoid, softmax, tanh
+from .convolution import conv2d, convolve2d, correlate2d, output_size, pad2d
+from .dense import flatten, linear
+from .images import to_image, to_nchw
+from .layers import (AvgPool2D, Conv2D, Flatten, Linear, MaxPool2D, ReLU, Sequential,
+                     count_params)
+from .losses import cross_entropy
+from .pooling import avg_pool2d, max_pool2d, sum_pool2d
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "correlate2d", "convolve2d", "pad2d", "conv2d", "output_size",
+    "relu", "sigmoid", "tanh", "softmax", "cross_entropy",
+    "max_pool2d", "avg_pool2d", "sum_pool2d",
+    "linear", "flatten", "to_nchw", "to_image",
+    "Conv2D", "ReLU", "MaxPool2D", "AvgPool2D", "Flatten", "Linear", "Sequential",
+    "count_params",
+]

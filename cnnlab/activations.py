@@ -1,0 +1,91 @@
+"""Element-wise non-linearities and softmax.
+
+Convolutions and dense layers are linear; a stack of linear maps is one linear map. A
+non-linearity between them is what lets a network compute more than a single linear filter.
+"""
+
+import numpy as np
+
+from . import _validation as v
+
+__all__ = ["relu", "relu_backward", "sigmoid", "tanh", "softmax"]
+
+
+def relu(x):
+    """Rectified linear unit, ``max(0, x)`` element-wise.
+
+    Parameters
+    ----------
+    x : array_like, any shape
+
+    Returns
+    -------
+    ndarray, same shape as ``x``
+        Negative values become 0; the rest pass unchanged.
+
+    Examples
+    --------
+    >>> relu([-2.0, 0.0, 3.0])
+    array([0., 0., 3.])
+    """
+    x = v.as_float_array("relu", "x", x)
+    return np.maximum(x, 0)
+
+
+def relu_backward(dout, x):
+    """Gradient of :func:`relu`: ``dout`` where ``x > 0``, else 0 (0 at ``x == 0``)."""
+    return np.where(x > 0, dout, 0).astype(np.result_type(dout, x), copy=False)
+
+
+def sigmoid(x):
+    """Logistic function ``1 / (1 + exp(-x))``, squashing any number into (0, 1).
+
+    Examples
+    --------
+    >>> sigmoid([0.0])
+    array([0.5])
+    """
+    x = v.as_float_array("sigmoid", "x", x)
+    # exp of a negative number only: no overflow for large |x|
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def tanh(x):
+    """Hyperbolic tangent, squashing any number into (-1, 1).
+
+    Examples
+    --------
+    >>> tanh([0.0])
+    array([0.])
+    """
+    return np.tanh(v.as_float_array("tanh", "x", x))
+
+
+def softmax(z, axis=-1):
+    """Turn scores into probabilities that are positive and sum to 1 along ``axis``.
+
+    Computed as ``exp(z - max(z)) / sum(exp(z - max(z)))``: subtracting the maximum changes
+    nothing mathematically and keeps ``exp`` from overflowing.
+
+    Parameters
+    ----------
+    z : array_like
+        Scores (logits), e.g. shape (N, classes).
+    axis : int, optional
+
+    Returns
+    -------
+    ndarray, same shape as ``z``
+
+    Examples
+    --------
+    >>> softmax([1000.0, 1000.0])
+    array([0.5, 0.5])
+    """
+    z = v.as_float_array("softmax", "z", z, min_ndim=1)
+    if not isinstance(axis, (int, np.integer)) or not -z.ndim <= axis < z.ndim:
+        raise ValueError(f"softmax: axis must be an integer in [-{z.ndim}, {z.ndim}), got {axis!r}")
+    shifted = z - z.max(axis=axis, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=axis, keepdims=True)

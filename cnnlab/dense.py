@@ -1,0 +1,54 @@
+"""Flatten and the fully-connected (dense) layer ``x @ W + b``."""
+
+import numpy as np
+
+from . import _validation as v
+
+__all__ = ["linear", "flatten"]
+
+
+def linear(x, W, b=None):
+    """A fully-connected layer: every output is a weighted sum of every input, plus a bias.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, D_in)
+    W : array_like, shape (D_in, D_out)
+    b : array_like, shape (D_out,), optional
+
+    Returns
+    -------
+    ndarray, shape (N, D_out)
+        ``x @ W + b``.
+
+    Examples
+    --------
+    >>> linear([[1.0, 2.0]], [[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]], b=[0.0, 0.0, 10.0])
+    array([[ 1.,  2., 13.]])
+    """
+    x = v.as_float_array("linear", "x", x, ndim=2)
+    W = v.as_float_array("linear", "W", W, ndim=2)
+    if x.shape[1] != W.shape[0]:
+        raise ValueError(
+            f"linear: x has {x.shape[1]} features but W expects {W.shape[0]} "
+            f"(x.shape={x.shape}, W.shape={W.shape}); flatten x first if it is an image batch"
+        )
+    out = x @ W.astype(v.result_dtype(x, W), copy=False)
+    if b is not None:
+        b = v.as_float_array("linear", "b", b, ndim=1)
+        if b.shape[0] != W.shape[1]:
+            raise ValueError(f"linear: b must have D_out = {W.shape[1]} entries, got shape {b.shape}")
+        out = out + b
+    return out
+
+
+def flatten(x):
+    """Flatten every sample of a batch into one vector: (N, ...) -> (N, prod(...)).
+
+    Examples
+    --------
+    >>> flatten(np.zeros((2, 3, 4, 4))).shape
+    (2, 48)
+    """
+    x = v.as_float_array("flatten", "x", x, min_ndim=1)
+    return x.reshape(x.shape[0], -1)

@@ -1,0 +1,64 @@
+"""Cross-entropy loss on softmax probabilities, and its gradient."""
+
+import numpy as np
+
+from . import _validation as v
+
+__all__ = ["cross_entropy", "cross_entropy_backward", "check_labels"]
+
+
+def _log_softmax(logits):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def check_labels(func, labels, n, n_classes):
+    """Integer class labels (N,) in 0..n_classes-1, else a ValueError/TypeError naming ``func``."""
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"{func}: labels must be integer class indices, got dtype {labels.dtype}")
+    if labels.shape != (n,):
+        raise ValueError(f"{func}: labels must have shape ({n},), one per sample, got {labels.shape}")
+    if n and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(
+            f"{func}: labels must lie in 0..{n_classes - 1} (one per class of logits), "
+            f"got values from {labels.min()} to {labels.max()}"
+        )
+    return labels
+
+
+def cross_entropy(logits, labels):
+    """Mean cross-entropy of softmax(logits) against the true classes.
+
+    ``loss = mean over n of -log(softmax(logits[n])[labels[n]])``, computed from the logits
+    (log-sum-exp) so that it never takes the log of 0.
+
+    Parameters
+    ----------
+    logits : array_like, shape (N, classes)
+    labels : array_like of int, shape (N,)
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> round(cross_entropy([[0.0, 0.0]], [1]), 4)   # two equal scores: -log(1/2)
+    0.6931
+    """
+    logits = v.as_float_array("cross_entropy", "logits", logits, ndim=2)
+    labels = check_labels("cross_entropy", labels, logits.shape[0], logits.shape[1])
+    if logits.shape[0] == 0:
+        raise ValueError("cross_entropy: logits must hold at least one sample, got shape "
+                         f"{logits.shape}")
+    logp = _log_softmax(logits)
+    return float(-logp[np.arange(len(labels)), labels].mean())
+
+
+def cross_entropy_backward(logits, labels):
+    """Gradient of :func:`cross_entropy` with respect to the logits: ``(softmax - onehot) / N``."""
+    logits = np.asarray(logits)
+    p = np.exp(_log_softmax(logits))
+    p[np.arange(len(labels)), labels] -= 1
+    return p / len(labels)
