@@ -1,0 +1,172 @@
+"""The same operations as plain Python loops, written the way the notebooks explain them.
+
+Slow on purpose: every output number is computed by visible loops, so a learner can read each
+function next to the lesson. The tests check that the fast versions in cnnlab give the same
+numbers; the notebooks time both. Arguments are checked as in the fast versions.
+"""
+
+import math
+
+import numpy as np
+
+from . import _validation as v
+
+__all__ = ["output_size", "pad2d", "correlate2d", "convolve2d", "conv2d", "relu",
+           "max_pool2d", "avg_pool2d", "sum_pool2d", "linear", "flatten", "softmax",
+           "cross_entropy"]
+
+
+def output_size(n, f, stride=1, padding=0, dilation=1):
+    """floor((n + 2p - d(f - 1) - 1) / s) + 1: how many positions the filter can take."""
+    span = dilation * (f - 1) + 1          # the cells a dilated filter covers
+    positions = (n + 2 * padding - span) // stride + 1
+    if positions < 1:
+        raise ValueError(f"output_size: the filter (spanning {span}) does not fit in the padded "
+                         f"input ({n} + 2*{padding})")
+    return positions
+
+
+def pad2d(x, padding, value=0):
+    """Copy ``x`` into the middle of a larger array filled with ``value`` (last two axes)."""
+    x = v.as_float_array("pad2d", "x", x, min_ndim=2)
+    ph, pw = v.int_pair("pad2d", "padding", padding, minimum=0)
+    h, w = x.shape[-2:]
+    out = np.full(x.shape[:-2] + (h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
+    for i in range(h):
+        for j in range(w):
+            out[..., ph + i, pw + j] = x[..., i, j]
+    return out
+
+
+def correlate2d(image, kernel, stride=1, padding=0):
+    """Place the kernel at the top left, multiply element-wise, sum, write one output pixel;
+    move by the stride and repeat, row by row."""
+    image = v.as_float_array("correlate2d", "image", image, ndim=2)
+    kernel = v.as_float_array("correlate2d", "kernel", kernel, ndim=2)
+    return conv2d(image[None, None], kernel[None, None], None, stride, padding)[0, 0]
+
+
+def convolve2d(image, kernel, stride=1, padding=0):
+    """True convolution: flip the kernel upside down and left to right, then correlate."""
+    kernel = v.as_float_array("convolve2d", "kernel", kernel, ndim=2)
+    flipped = kernel[::-1, ::-1]
+    return correlate2d(image, flipped, stride, padding)
+
+
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
+    """For every image n, filter f and output position (i, j): the sum over channels c and
+    kernel offsets (di, dj) of input times weight, plus the filter's bias."""
+    x = v.as_float_array("conv2d", "x", x, ndim=4)
+    w = v.as_float_array("conv2d", "w", w, ndim=4)
+    n_images, channels, height, width = x.shape
+    n_filters, w_channels, kh, kw = w.shape
+    if channels != w_channels:
+        raise ValueError(f"conv2d: x has {channels} channels but w expects {w_channels} "
+                         f"(x.shape={x.shape}, w.shape={w.shape})")
+    sh, sw = v.int_pair("conv2d", "stride", stride)
+    dh, dw = v.int_pair("conv2d", "dilation", dilation)
+    ph, pw = v.padding_pair("conv2d", padding, (kh, kw), (dh, dw))
+    xp = pad2d(x, (ph, pw))
+    oh = v.output_length("conv2d", height, kh, sh, ph, dh, "height")
+    ow = v.output_length("conv2d", width, kw, sw, pw, dw, "width")
+    out = np.zeros((n_images, n_filters, oh, ow), dtype=np.result_type(x, w))
+    for n in range(n_images):
+        for f in range(n_filters):
+            for i in range(oh):
+                for j in range(ow):
+                    total = 0.0 if b is None else float(b[f])
+                    for c in range(channels):
+                        for di in range(kh):
+                            for dj in range(kw):
+                                total += (xp[n, c, i * sh + di * dh, j * sw + dj * dw]
+                                          * w[f, c, di, dj])
+                    out[n, f, i, j] = total
+    return out
+
+
+def relu(x):
+    """Each negative number becomes 0."""
+    x = v.as_float_array("relu", "x", x)
+    out = x.copy()
+    for index in np.ndindex(out.shape):
+        if out[index] < 0:
+            out[index] = 0.0
+    return out
+
+
+def _pool(func, x, size, stride, reduce):
+    x = v.as_float_array(func, "x", x, min_ndim=2)
+    kh, kw = v.int_pair(func, "size", size)
+    sh, sw = (kh, kw) if stride is None else v.int_pair(func, "stride", stride)
+    h, w = x.shape[-2:]
+    oh = v.output_length(func, h, kh, sh, 0, 1, "height", what="window")
+    ow = v.output_length(func, w, kw, sw, 0, 1, "width", what="window")
+    out = np.zeros(x.shape[:-2] + (oh, ow), dtype=x.dtype)
+    for lead in np.ndindex(x.shape[:-2]):
+        for i in range(oh):
+            for j in range(ow):
+                window = [x[lead + (i * sh + a, j * sw + c)] for a in range(kh) for c in range(kw)]
+                out[lead + (i, j)] = reduce(window)
+    return out
+
+
+def max_pool2d(x, size=2, stride=None):
+    """The largest number of each window."""
+    return _pool("max_pool2d", x, size, stride, max)
+
+
+def avg_pool2d(x, size=2, stride=None):
+    """The mean of each window."""
+    return _pool("avg_pool2d", x, size, stride, lambda window: sum(window) / len(window))
+
+
+def sum_pool2d(x, size=2, stride=None):
+    """The sum of each window."""
+    return _pool("sum_pool2d", x, size, stride, sum)
+
+
+def linear(x, W, b=None):
+    """out[n, k] = sum over i of x[n, i] * W[i, k], plus b[k]."""
+    x = v.as_float_array("linear", "x", x, ndim=2)
+    W = v.as_float_array("linear", "W", W, ndim=2)
+    if x.shape[1] != W.shape[0]:
+        raise ValueError(f"linear: x has {x.shape[1]} features but W expects {W.shape[0]} "
+                         f"(x.shape={x.shape}, W.shape={W.shape})")
+    out = np.zeros((x.shape[0], W.shape[1]), dtype=np.result_type(x, W))
+    for n in range(x.shape[0]):
+        for k in range(W.shape[1]):
+            total = 0.0 if b is None else float(b[k])
+            for i in range(x.shape[1]):
+                total += x[n, i] * W[i, k]
+            out[n, k] = total
+    return out
+
+
+def flatten(x):
+    """Read each sample's numbers row by row into one long vector."""
+    x = v.as_float_array("flatten", "x", x, min_ndim=1)
+    rows = []
+    for sample in x:
+        rows.append([float(value) for value in np.nditer(sample, order="C")])
+    return np.array(rows, dtype=x.dtype).reshape(x.shape[0], -1)
+
+
+def softmax(z, axis=-1):
+    """exp of each score divided by the sum of the exps (after subtracting the largest score)."""
+    z = v.as_float_array("softmax", "z", z, min_ndim=1)
+    moved = np.moveaxis(z, axis, -1)
+    out = np.zeros_like(moved)
+    for index in np.ndindex(moved.shape[:-1]):
+        scores = moved[index]
+        top = max(scores)
+        exps = [math.exp(s - top) for s in scores]
+        total = sum(exps)
+        out[index] = [e / total for e in exps]
+    return np.moveaxis(out, -1, axis)
+
+
+def cross_entropy(logits, labels):
+    """The mean over samples of -log(probability given to the true class)."""
+    probs = softmax(logits, axis=-1)
+    losses = [-math.log(probs[n, int(label)]) for n, label in enumerate(labels)]
+    return sum(losses) / len(losses)
