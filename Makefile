@@ -1,0 +1,50 @@
+# cnnlab: two commands from a fresh clone.
+#   make lab    create .venv if missing, install, open JupyterLab on the course
+#   make test   the same set-up, then every test (unit, doctests, nbval, browser)
+# Everything runs offline once the packages are installed (the stamp file below records that).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.cnnlab-installed
+PORT   ?= 8888
+# Jupyter refuses to run as root unless told; containers and CI machines often are root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: lab test test-fast student bench clean help
+
+help:
+	@echo "make lab        open the course in JupyterLab (creates .venv on first use)"
+	@echo "make test       run every test: library, doctests, notebooks (nbval), browser"
+	@echo "make test-fast  library tests and doctests only"
+	@echo "make student    write student versions (solutions removed) to build/student/"
+	@echo "make bench      print the benchmark figures"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check -q -e ".[course,test]"
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/python -m jupyterlab --ServerApp.ip=127.0.0.1 --port=$(PORT) \
+		--ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks $(ROOT_FLAG)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest --doctest-modules cnnlab tests notebooks \
+		--nbval --nbval-current-env --nbval-cell-timeout=300
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest --doctest-modules cnnlab tests -m "not browser and not notebooks"
+
+student: $(STAMP)
+	$(BIN)/python -m cnnlab.student notebooks build/student
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/conv_speed.py
+	$(BIN)/python benchmarks/train_digits.py
+	$(BIN)/python benchmarks/widget_latency.py
+
+clean:
+	rm -rf build .pytest_cache .hypothesis

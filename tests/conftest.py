@@ -1,0 +1,14 @@
+"""Shared test settings: hypothesis profiles and markers."""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+# CI runs the same examples every time (derandomize); locally the default profile explores.
+settings.register_profile("ci", max_examples=60, derandomize=True, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", max_examples=60, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+collect_ignore_glob = ["fixtures/*"]

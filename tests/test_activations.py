@@ -1,0 +1,76 @@
+"""cnnlab/activations.py and cnnlab/losses.py: values, stability, gradients, errors."""
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import cnnlab as cl
+from cnnlab import reference as ref
+from cnnlab.activations import relu_backward
+from cnnlab.gradcheck import numerical_gradient, relative_error
+from cnnlab.losses import cross_entropy_backward
+
+
+def test_relu_values_and_reference():
+    x = np.array([[-2.0, 0.0, 3.5], [1.0, -0.1, 0.0]])
+    np.testing.assert_array_equal(cl.relu(x), [[0, 0, 3.5], [1, 0, 0]])
+    np.testing.assert_array_equal(ref.relu(x), cl.relu(x))
+    np.testing.assert_array_equal(relu_backward(np.ones_like(x), x), [[0, 0, 1], [1, 0, 0]])
+    assert cl.relu(np.ones(3, np.float32)).dtype == np.float32
+
+
+def test_sigmoid_and_tanh_known_values_and_no_overflow():
+    np.testing.assert_allclose(cl.sigmoid([0.0, np.log(3.0)]), [0.5, 0.75])
+    with np.errstate(over="raise"):
+        np.testing.assert_allclose(cl.sigmoid([-1000.0, 1000.0]), [0.0, 1.0])
+    np.testing.assert_allclose(cl.tanh([0.0, 1.0]), [0.0, (np.e - 1 / np.e) / (np.e + 1 / np.e)])
+
+
+def test_softmax_known_values_and_stability():
+    np.testing.assert_allclose(cl.softmax([np.log(1.0), np.log(3.0)]), [0.25, 0.75])
+    with np.errstate(over="raise"):
+        np.testing.assert_allclose(cl.softmax([[1000.0, 1001.0]]), cl.softmax([[0.0, 1.0]]))
+    z = np.random.default_rng(0).normal(size=(3, 4, 5))
+    for axis in (0, 1, -1):
+        np.testing.assert_allclose(cl.softmax(z, axis=axis).sum(axis=axis), 1.0)
+        np.testing.assert_allclose(cl.softmax(z, axis=axis), ref.softmax(z, axis=axis))
+
+
+@given(seed=st.integers(0, 2**16), shift=st.floats(-50, 50))
+def test_softmax_ignores_a_constant_shift(seed, shift):
+    z = np.random.default_rng(seed).normal(size=(2, 6))
+    np.testing.assert_allclose(cl.softmax(z + shift), cl.softmax(z), atol=1e-12)
+
+
+def test_cross_entropy_hand_computed():
+    # two equal scores: -log(1/2); a confident right answer: about 0
+    assert cl.cross_entropy([[0.0, 0.0]], [1]) == pytest.approx(np.log(2))
+    logits = np.array([[2.0, 1.0, 0.1], [0.5, 2.5, 0.0]])
+    labels = np.array([0, 2])
+    p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    expected = -(np.log(p[0, 0]) + np.log(p[1, 2])) / 2
+    assert cl.cross_entropy(logits, labels) == pytest.approx(expected)
+    assert ref.cross_entropy(logits, labels) == pytest.approx(expected)
+    assert np.isfinite(cl.cross_entropy([[1000.0, -1000.0]], [1]))   # log(0) never taken
+
+
+def test_cross_entropy_gradient_is_numerically_right():
+    rng = np.random.default_rng(1)
+    logits = rng.normal(size=(5, 4))
+    labels = rng.integers(0, 4, 5)
+    numeric = numerical_gradient(lambda: cl.cross_entropy(logits, labels), logits)
+    assert relative_error(cross_entropy_backward(logits, labels), numeric) < 1e-6
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: cl.relu("x"), TypeError, r"relu: x must be an array of numbers, got str"),
+    (lambda: cl.softmax([1.0, 2.0], axis=1), ValueError, r"softmax: axis must be an integer in \[-1, 1\), got 1"),
+    (lambda: cl.softmax(3.0), ValueError, r"softmax: z must have at least 1 dimensions"),
+    (lambda: cl.cross_entropy([[0.0, 1.0]], [2]), ValueError, r"cross_entropy: labels must lie in 0..1"),
+    (lambda: cl.cross_entropy([[0.0, 1.0]], [0.5]), TypeError, r"cross_entropy: labels must be integer class indices"),
+    (lambda: cl.cross_entropy([[0.0, 1.0]], [0, 1]), ValueError, r"cross_entropy: labels must have shape \(1,\)"),
+    (lambda: cl.cross_entropy([0.0, 1.0], [0]), ValueError, r"cross_entropy: logits must be 2-D"),
+])
+def test_rejected_input(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

@@ -1,0 +1,45 @@
+"""cnnlab/data.py: offline data sets with a fixed split."""
+
+import numpy as np
+import pytest
+
+from cnnlab import data
+
+
+def test_digits_split_is_fixed_disjoint_and_stratified():
+    X, y = data.load_digits("train")
+    Xt, yt = data.load_digits("test")
+    Xa, ya = data.load_digits("all")
+    assert X.shape == (1438, 8, 8) and Xt.shape == (359, 8, 8) and len(Xa) == 1797
+    assert X.min() == 0 and X.max() == 16 and y.dtype == np.int64
+    # train + test is everything, with no image in both
+    assert sorted(map(bytes, np.concatenate([X, Xt]).reshape(1797, -1))) == \
+        sorted(map(bytes, Xa.reshape(1797, -1)))
+    counts = np.bincount(yt, minlength=10)
+    assert counts.min() >= 34 and counts.max() <= 38
+    X2, y2 = data.load_digits("test")
+    np.testing.assert_array_equal(Xt, X2)
+
+
+def test_photos_load_offline():
+    assert data.load_photo("camera").shape == (512, 512)
+    for name in data.PHOTOS:
+        photo = data.load_photo(name)
+        assert photo.dtype == np.uint8 and photo.ndim in (2, 3)
+        gray = data.load_photo(name, gray=True)
+        assert gray.ndim == 2 and gray.shape == photo.shape[:2]
+
+
+def test_to_gray_uses_luma_weights():
+    pixel = np.array([[[10, 200, 30]]], dtype=np.uint8)
+    assert data.to_gray(pixel)[0, 0] == round(0.299 * 10 + 0.587 * 200 + 0.114 * 30)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: data.load_digits("validation"), r"load_digits: split must be one of"),
+    (lambda: data.load_photo("lena"), r"load_photo: name must be one of"),
+    (lambda: data.to_gray(np.zeros((4, 4))), r"to_gray: image must be \(H, W, 3\) RGB"),
+])
+def test_rejected_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

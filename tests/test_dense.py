@@ -1,0 +1,51 @@
+"""cnnlab/dense.py and cnnlab/images.py."""
+
+import numpy as np
+import pytest
+
+import cnnlab as cl
+from cnnlab import reference as ref
+
+
+def test_linear_hand_computed_and_reference():
+    x = np.array([[1.0, 2.0]])
+    W = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+    np.testing.assert_array_equal(cl.linear(x, W, b=[0.0, 0.0, 10.0]), [[1, 2, 13]])
+    rng = np.random.default_rng(0)
+    x, W, b = rng.normal(size=(4, 6)), rng.normal(size=(6, 3)), rng.normal(size=3)
+    np.testing.assert_allclose(cl.linear(x, W, b), ref.linear(x, W, b))
+
+
+def test_flatten_keeps_row_major_order():
+    x = np.arange(24.0).reshape(2, 3, 2, 2)
+    out = cl.flatten(x)
+    assert out.shape == (2, 12)
+    np.testing.assert_array_equal(out[1], np.arange(12.0, 24.0))
+    np.testing.assert_array_equal(ref.flatten(x), out)
+
+
+def test_to_nchw_and_to_image_round_trip():
+    rgb = np.random.default_rng(1).integers(0, 256, (5, 7, 3)).astype(np.uint8)
+    x = cl.to_nchw(rgb)
+    assert x.shape == (1, 3, 5, 7) and x.dtype == np.float64
+    np.testing.assert_array_equal(x[0, 2], rgb[:, :, 2])
+    np.testing.assert_array_equal(cl.to_image(x), rgb)
+    gray = np.arange(12.0).reshape(3, 4)
+    assert cl.to_nchw(gray).shape == (1, 1, 3, 4)
+    np.testing.assert_array_equal(cl.to_image(cl.to_nchw(gray)), gray)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: cl.linear(np.zeros((2, 3)), np.zeros((4, 5))), ValueError,
+     r"linear: x has 3 features but W expects 4 \(x.shape=\(2, 3\), W.shape=\(4, 5\)\)"),
+    (lambda: cl.linear(np.zeros((2, 3, 4)), np.zeros((4, 5))), ValueError,
+     r"linear: x must be 2-D \(N, D_in\), got shape \(2, 3, 4\)"),
+    (lambda: cl.linear(np.zeros((2, 3)), np.zeros((3, 5)), b=np.zeros(4)), ValueError,
+     r"linear: b must have D_out = 5 entries"),
+    (lambda: cl.flatten(np.float64(3.0)), ValueError, r"flatten: x must have at least 1 dimensions"),
+    (lambda: cl.to_nchw(np.zeros((4, 4, 5))), ValueError, r"to_nchw: image must be \(H, W\) or \(H, W, C\)"),
+    (lambda: cl.to_image(np.zeros((2, 3, 4, 4))), ValueError, r"to_image: x holds 2 samples"),
+])
+def test_rejected_input(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

@@ -1,0 +1,61 @@
+"""cnnlab/gradcheck.py: it must catch a wrong backward pass, not only pass right ones."""
+
+import numpy as np
+import pytest
+
+import cnnlab as cl
+from cnnlab.gradcheck import check_layer, numerical_gradient, relative_error
+
+
+def test_numerical_gradient_of_known_functions():
+    x = np.array([1.0, -2.0, 3.0])
+    np.testing.assert_allclose(numerical_gradient(lambda: float(np.sum(x ** 3)), x), 3 * x ** 2, rtol=1e-6)
+    before = x.copy()
+    numerical_gradient(lambda: float(np.prod(x)), x)
+    np.testing.assert_array_equal(x, before)      # restored exactly
+
+
+def test_relative_error():
+    assert relative_error([1.0, 2.0], [1.0, 2.0]) == 0.0
+    assert relative_error([1.0], [3.0]) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="relative_error: shapes differ"):
+        relative_error([1.0], [1.0, 2.0])
+
+
+class _WrongLinear(cl.Linear):
+    """A subtly wrong backward pass: forgets to transpose W (square W keeps shapes right)."""
+
+    def backward(self, dout):
+        super().backward(dout)
+        return dout @ self.params["W"]
+
+
+class _WrongBias(cl.Linear):
+    """Bias gradient as the mean instead of the sum over the batch."""
+
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.grads["b"][...] = dout.mean(axis=0)
+        return dx
+
+
+@pytest.mark.parametrize("layer_cls, bad", [(_WrongLinear, "x"), (_WrongBias, "b")])
+def test_check_layer_catches_wrong_gradients(layer_cls, bad):
+    rng = np.random.default_rng(0)
+    report = check_layer(layer_cls(4, 4, rng=rng), rng.normal(size=(3, 4)), rng=1)
+    assert not report.passed
+    assert report.errors[bad] > 1e-3
+    assert "FAILED" in str(report)
+
+
+def test_check_layer_report_on_a_right_layer():
+    rng = np.random.default_rng(2)
+    report = check_layer(cl.Conv2D(2, 2, 3, rng=rng), rng.normal(size=(1, 2, 5, 5)), rng=3)
+    assert report.passed and bool(report)
+    assert set(report.errors) == {"x", "W", "b"}
+    assert "passed" in str(report)
+
+
+def test_numerical_gradient_rejects_integer_arrays():
+    with pytest.raises(TypeError, match="numerical_gradient: x must be a floating NumPy array"):
+        numerical_gradient(lambda: 0.0, np.arange(3))
