@@ -13,7 +13,6 @@ Examples
 >>> answer = 784
 >>> check_value("answer", 28 * 28, namespace={"answer": 784})
 Correct!
-True
 """
 
 import sys
@@ -77,7 +76,7 @@ def check_value(name, expected, *, hint=None, rtol=1e-6, atol=1e-9, namespace=No
 
     Returns
     -------
-    True, after printing "Correct!", when the answer matches.
+    None, after printing "Correct!", when the answer matches (so nothing else is shown).
 
     Raises
     ------
@@ -96,7 +95,6 @@ def check_value(name, expected, *, hint=None, rtol=1e-6, atol=1e-9, namespace=No
     if problem:
         raise ExerciseError(f"`{name}`: {problem}." + (f"\nHint: {hint}" if hint else ""))
     print("Correct!")
-    return True
 
 
 def check_function(func, cases, *, hint=None, rtol=1e-6, atol=1e-9, namespace=None):
@@ -114,7 +112,7 @@ def check_function(func, cases, *, hint=None, rtol=1e-6, atol=1e-9, namespace=No
 
     Returns
     -------
-    True, after printing "Correct! (k cases)", when every case matches.
+    None, after printing "Correct! (k cases checked)", when every case matches.
 
     Raises
     ------
@@ -149,4 +147,3 @@ def check_function(func, cases, *, hint=None, rtol=1e-6, atol=1e-9, namespace=No
                 f"Expected: {_describe(expected)}\nGot: {_describe(got)}"
                 + (f"\nHint: {hint}" if hint else ""))
     print(f"Correct! ({len(cases)} case{'s' if len(cases) != 1 else ''} checked)")
-    return True

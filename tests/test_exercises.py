@@ -7,8 +7,8 @@ from cnnlab.exercises import ExerciseError, ExerciseNotDone, check_function, che
 
 
 def test_check_value_right_wrong_missing(capsys):
-    assert check_value("n", 784, namespace={"n": 784})
-    assert "Correct!" in capsys.readouterr().out
+    assert check_value("n", 784, namespace={"n": 784}) is None
+    assert capsys.readouterr().out == "Correct!\n"
     with pytest.raises(ExerciseError, match=r"`n`: got 785, which is not right yet.\nHint: 28 x 28"):
         check_value("n", 784, hint="28 x 28", namespace={"n": 785})
     with pytest.raises(ExerciseNotDone, match=r"`n` is not defined yet"):
@@ -20,7 +20,10 @@ def test_check_value_right_wrong_missing(capsys):
 def test_check_value_finds_the_callers_globals():
     global answer_for_test
     answer_for_test = 12
-    assert check_value("answer_for_test", 12)
+    check_value("answer_for_test", 12)
+    answer_for_test = 13
+    with pytest.raises(ExerciseError, match="answer_for_test"):
+        check_value("answer_for_test", 12)
 
 
 def test_check_function_reports_the_first_failing_case():
@@ -31,7 +34,7 @@ def test_check_function_reports_the_first_failing_case():
         return np.asarray(x) * 2 + (np.asarray(x) > 1)
 
     cases = [(([1, 2],), [2, 4]), (([3],), [6])]
-    assert check_function(double, cases)
+    check_function(double, cases)
     with pytest.raises(ExerciseError, match=r"first at index \(1,\): got 5, expected 4") as info:
         check_function(off_by_one, cases, hint="multiply only")
     assert "Called with: array of shape (2,)" in str(info.value)

@@ -1,0 +1,238 @@
+"""Fast raster drawing for the explorers: arrays to PNG bytes with Pillow, no matplotlib figure.
+
+Re-rendering a matplotlib figure costs 300-400 ms on a small machine; colouring an array through a
+colour-map lookup table with NumPy and encoding it with Pillow costs a few milliseconds. The
+explorers in :mod:`cnnlab.widgets` draw every panel with these helpers.
+"""
+
+import functools
+import io
+import os
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+__all__ = []  # private module
+
+#: Colour maps that colour-blind viewers can read; diverging maps are centred on zero.
+SEQUENTIAL = "cividis"
+DIVERGING = "RdBu_r"
+PHOTO = "gray"
+
+#: Colours used for outlines and highlights (Okabe-Ito palette, colour-blind safe).
+HIGHLIGHT = (230, 159, 0)   # orange: the current window
+SECOND = (0, 114, 178)      # blue: the output cell / other windows
+PAD_TINT = (225, 225, 225)  # light grey: padding cells
+GRID = (90, 90, 90)
+
+
+@functools.lru_cache(maxsize=None)
+def lut(name):
+    """The colour map ``name`` as a (256, 3) uint8 lookup table."""
+    import matplotlib
+
+    return matplotlib.colormaps[name](np.linspace(0.0, 1.0, 256), bytes=True)[:, :3].copy()
+
+
+@functools.lru_cache(maxsize=None)
+def font(size, bold=False):
+    """DejaVu Sans (shipped with matplotlib) at ``size`` pixels."""
+    import matplotlib
+
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    path = os.path.join(matplotlib.get_data_path(), "fonts", "ttf", name)
+    return ImageFont.truetype(path, size)
+
+
+def limits(a, signed=None):
+    """Colour limits (vmin, vmax, cmap) for ``a``: symmetric and diverging when it has signs."""
+    a = np.asarray(a)
+    if a.size == 0:
+        return 0.0, 1.0, SEQUENTIAL
+    lo, hi = float(a.min()), float(a.max())
+    if signed is None:
+        signed = lo < 0
+    if signed:
+        m = max(abs(lo), abs(hi)) or 1.0
+        return -m, m, DIVERGING
+    if hi == lo:
+        hi = lo + 1.0
+    return lo, hi, SEQUENTIAL
+
+
+def colorize(a, cmap=None, vmin=None, vmax=None):
+    """Map a 2-D array to an (H, W, 3) uint8 RGB array (an (H, W, 3) input is scaled as a photo)."""
+    a = np.asarray(a, dtype=np.float32)
+    if a.ndim == 3:  # colour photo or colour feature map: scale into 0..255
+        lo = 0.0 if vmin is None else vmin
+        hi = 255.0 if vmax is None else vmax
+        scaled = (a - lo) * (255.0 / max(hi - lo, 1e-12))
+        return np.clip(scaled, 0, 255).astype(np.uint8)
+    auto_lo, auto_hi, auto_cmap = limits(a)
+    vmin = auto_lo if vmin is None else vmin
+    vmax = auto_hi if vmax is None else vmax
+    cmap = cmap or auto_cmap
+    scale = 255.0 / max(vmax - vmin, 1e-12)
+    idx = np.clip((a - vmin) * scale, 0, 255).astype(np.uint8)
+    return lut(cmap)[idx]
+
+
+def to_png(rgb, fmt="png"):
+    """Encode an (H, W, 3) uint8 array or a PIL image as PNG (or JPEG) bytes, fast."""
+    img = rgb if isinstance(rgb, Image.Image) else Image.fromarray(np.ascontiguousarray(rgb))
+    buf = io.BytesIO()
+    if fmt == "jpeg":
+        img.save(buf, format="JPEG", quality=90)
+    else:
+        img.save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def blank(width=64, height=64):
+    """PNG bytes of a white rectangle (shown where a panel has nothing to show)."""
+    return to_png(np.full((height, width, 3), 255, np.uint8))
+
+
+def fmt_number(v, integers):
+    """Short text for one cell value."""
+    if integers:
+        return f"{int(round(v))}"
+    if abs(v) >= 100:
+        return f"{v:.0f}"
+    if abs(v) >= 10:
+        return f"{v:.1f}"
+    return f"{v:.2f}".rstrip("0").rstrip(".") if v != 0 else "0"
+
+
+def _text_color(rgb):
+    r, g, b = (int(c) for c in rgb)
+    return (0, 0, 0) if 0.299 * r + 0.587 * g + 0.114 * b > 140 else (255, 255, 255)
+
+
+def fit_cell(rows, cols, target=360, lo=18, hi=64):
+    """A cell size in pixels so that a rows x cols grid is about ``target`` pixels wide."""
+    return int(np.clip(target // max(rows, cols, 1), lo, hi))
+
+
+def matrix_image(a, cell=None, cmap=None, vmin=None, vmax=None, numbers=True, pad=(0, 0),
+                 boxes=(), mask=None, dots=None, target=360):
+    """Draw a small matrix as a grid of coloured cells with the values written in them.
+
+    Parameters
+    ----------
+    a : array_like, shape (H, W)
+    cell : int, optional
+        Cell size in pixels (default: chosen from ``target``).
+    pad : (int, int)
+        The outer ``pad`` rows / columns are padding: drawn light grey with dashed-looking text.
+    boxes : sequence of (r0, c0, h, w, rgb, width)
+        Rectangles outlined over the grid, in cell units.
+    mask : bool array, shape (H, W), optional
+        Cells where ``mask`` is False are drawn empty (white, no number).
+    dots : bool array, shape (H, W), optional
+        Cells marked with a small dot in the corner (the taps of a dilated filter).
+
+    Returns
+    -------
+    PIL.Image.Image
+    """
+    a = np.asarray(a, dtype=np.float64)
+    rows, cols = a.shape
+    cell = cell or fit_cell(rows, cols, target)
+    rgb = colorize(a, cmap, vmin, vmax) if a.size else np.zeros((rows, cols, 3), np.uint8)
+    pr, pc = pad
+    if pr or pc:
+        padmask = np.ones((rows, cols), bool)
+        padmask[pr:rows - pr, pc:cols - pc] = False
+        rgb[padmask] = PAD_TINT
+    if mask is not None:
+        rgb[~mask] = 255
+    big = np.repeat(np.repeat(rgb, cell, axis=0), cell, axis=1)
+    big[::cell, :] = GRID
+    big[:, ::cell] = GRID
+    img = Image.fromarray(np.pad(big, ((0, 1), (0, 1), (0, 0)), constant_values=90))
+    draw = ImageDraw.Draw(img)
+    if numbers and cell >= 18:
+        integers = bool(np.all(np.abs(a - np.round(a)) < 1e-9))
+        texts = [[fmt_number(v, integers) for v in row] for row in a]
+        longest = max((len(t) for row in texts for t in row), default=1)
+        size = int(min(cell * 0.45, cell * 1.5 / max(longest, 1)))
+        f = font(max(size, 8))
+        for i in range(rows):
+            for j in range(cols):
+                if mask is not None and not mask[i, j]:
+                    continue
+                padded = (i < pr or i >= rows - pr or j < pc or j >= cols - pc)
+                color = (120, 120, 120) if padded else _text_color(rgb[i, j])
+                draw.text(((j + 0.5) * cell, (i + 0.5) * cell), texts[i][j], fill=color,
+                          font=f, anchor="mm")
+    if dots is not None:
+        r = max(cell // 8, 2)
+        for i, j in zip(*np.nonzero(dots)):
+            x, y = j * cell + 2 * r, i * cell + 2 * r
+            draw.ellipse([x - r, y - r, x + r, y + r], fill=HIGHLIGHT, outline=(0, 0, 0))
+    for r0, c0, h, w, color, width in boxes:
+        draw.rectangle([c0 * cell, r0 * cell, (c0 + w) * cell, (r0 + h) * cell],
+                       outline=color, width=width)
+    return img
+
+
+def photo_image(a, cmap=None, vmin=None, vmax=None, pad=(0, 0), boxes=(), scale=1):
+    """Draw a large array (a photo or feature map) pixel for pixel, with optional outlines.
+
+    ``pad`` draws the border of the unpadded region in orange; ``boxes`` are (r0, c0, h, w, rgb,
+    width) rectangles in pixel units; ``scale`` enlarges by nearest neighbour.
+    """
+    a = np.asarray(a)
+    if a.ndim == 2 and cmap is None and vmin is None and a.dtype == np.uint8:
+        rgb = np.repeat(a[:, :, None], 3, axis=2)
+    else:
+        rgb = colorize(a, cmap, vmin, vmax)
+    img = Image.fromarray(rgb)
+    if scale > 1:
+        img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
+    pr, pc = pad
+    if pr or pc:
+        boxes = [(pr, pc, a.shape[0] - 2 * pr, a.shape[1] - 2 * pc, HIGHLIGHT, 2)] + list(boxes)
+    if boxes:
+        draw = ImageDraw.Draw(img)
+        for r0, c0, h, w, color, width in boxes:
+            draw.rectangle([c0 * scale, r0 * scale, (c0 + w) * scale - 1, (r0 + h) * scale - 1],
+                           outline=color, width=width)
+    return img
+
+
+def hstack(images, gap=24, background=(255, 255, 255)):
+    """Place PIL images side by side, top-aligned."""
+    width = sum(im.width for im in images) + gap * (len(images) - 1)
+    height = max(im.height for im in images)
+    out = Image.new("RGB", (width, height), background)
+    x = 0
+    for im in images:
+        out.paste(im, (x, 0))
+        x += im.width + gap
+    return out
+
+
+def montage(maps, cols=None, tile=None, gap=4, signed=None, cmap=None):
+    """All channels of a (C, H, W) stack as one tiled image with shared colour limits."""
+    maps = np.asarray(maps, dtype=np.float32)
+    c, h, w = maps.shape
+    cols = cols or int(np.ceil(np.sqrt(c)))
+    rows = int(np.ceil(c / cols))
+    tile = tile or 96
+    if max(h, w) > tile:  # large maps: show every step-th pixel so that the montage stays small
+        step = int(np.ceil(max(h, w) / tile))
+        maps = maps[:, ::step, ::step]
+        c, h, w = maps.shape
+    vmin, vmax, auto = limits(maps, signed)
+    scale = max(1, tile // max(h, w))
+    th, tw = h * scale, w * scale
+    canvas = np.full((rows * (th + gap) - gap, cols * (tw + gap) - gap, 3), 255, np.uint8)
+    rgb = colorize(maps.reshape(c * h, w), cmap or auto, vmin, vmax).reshape(c, h, w, 3)
+    if scale > 1:
+        rgb = np.repeat(np.repeat(rgb, scale, axis=1), scale, axis=2)
+    for k in range(c):
+        r, q = divmod(k, cols)
+        canvas[r * (th + gap):r * (th + gap) + th, q * (tw + gap):q * (tw + gap) + tw] = rgb[k]
+    return canvas

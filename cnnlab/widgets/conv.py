@@ -1,0 +1,218 @@
+"""The convolution explorer: a photo or a small matrix, an editable filter, stride, padding, ReLU."""
+
+import html
+
+import ipywidgets as W
+import numpy as np
+
+from ..viz import _compute as C
+from ..viz import _raster as R
+from ..viz.kernels import KERNEL_NAMES, get_kernel
+from ._base import Explorer, Panel, as_display_array, int_slider, toggle
+
+__all__ = ["conv_explorer", "ConvExplorer", "output_display"]
+
+
+def output_display(out, small, value_range=(0.0, 255.0)):
+    """Colour choice for a feature map: the photo's grey scale when it stays in the photo's
+    ``value_range``, a diverging map centred on zero when it has signs, cividis otherwise.
+    Returns a PIL image."""
+    lo, hi = (float(out.min()), float(out.max())) if out.size else (0.0, 1.0)
+    r_lo, r_hi = value_range
+    inside = lo >= r_lo - 1e-9 and hi <= r_hi + 1e-9
+    if out.ndim == 3:  # colour output, one map per channel
+        if small:
+            return R.matrix_image(out.mean(axis=2))
+        if inside:
+            return R.photo_image(R.colorize(out, vmin=r_lo, vmax=r_hi))
+        m = max(abs(lo), abs(hi)) or 1.0
+        return R.photo_image(R.colorize(out, vmin=-m, vmax=m))
+    if small:
+        return R.matrix_image(out)
+    if inside:
+        return R.photo_image(out, cmap=R.PHOTO, vmin=r_lo, vmax=r_hi)
+    if lo < 0:  # signed: symmetric limits, set by the strong responses, not the few strongest
+        m = C.bright_max(np.abs(out))
+        return R.photo_image(out, cmap=R.DIVERGING, vmin=-m, vmax=m)
+    return R.photo_image(out, cmap=R.SEQUENTIAL, vmin=lo, vmax=C.bright_max(out))
+
+
+def input_display(image, padding, value_range=(0.0, 255.0)):
+    """The input with its padding: tinted cells for a small matrix, an orange frame for a photo."""
+    xp = C.padded(image, padding)
+    if C.is_small(image):
+        gray = xp.mean(axis=2) if xp.ndim == 3 else xp
+        return R.matrix_image(gray, cmap="cividis", pad=(padding, padding)), False
+    lo, hi = value_range
+    if xp.ndim == 3:
+        return R.photo_image(R.colorize(xp, vmin=lo, vmax=hi), pad=(padding, padding)), True
+    return R.photo_image(xp, cmap=R.PHOTO, vmin=lo, vmax=hi, pad=(padding, padding)), True
+
+
+class ConvExplorer(Explorer):
+    """Widget returned by :func:`conv_explorer`; see there."""
+
+    title_text = "Convolution explorer"
+    hint = "Add padding or choose a smaller filter."
+
+    def __init__(self, image, kernel="sobel x", size=3, stride=1, padding=0, relu=False, seed=0):
+        self.image = C.as_work_array(image)
+        self.small = C.is_small(self.image)
+        self.value_range = C.value_range(self.image)
+        self._rng = np.random.default_rng(seed)
+        names = list(KERNEL_NAMES) + ["custom"]
+        custom = not isinstance(kernel, str)
+        if custom:
+            k = np.asarray(kernel, dtype=float)
+            if k.ndim != 2 or k.shape[0] != k.shape[1] or k.shape[0] not in (3, 5):
+                raise ValueError(f"conv_explorer: kernel must be a preset name or a 3x3 or 5x5 "
+                                 f"array, got shape {k.shape}")
+            size = k.shape[0]
+        max_stride, max_pad = (4, 3) if self.small else (8, 8)
+        controls = {
+            "kernel": W.Dropdown(options=names, value="custom" if custom else kernel,
+                                 description="filter", layout=W.Layout(width="230px")),
+            "size": toggle("size", [3, 5], size),
+            "stride": int_slider("stride", stride, 1, max(max_stride, stride)),
+            "padding": int_slider("padding", padding, 0, max(max_pad, padding)),
+            "relu": W.Checkbox(value=relu, description="ReLU", indent=False,
+                               layout=W.Layout(width="90px")),
+        }
+        self.cells = [[W.FloatText(value=0.0, step=0.1, layout=W.Layout(width="64px"))
+                       for _ in range(5)] for _ in range(5)]
+        self._grid = W.GridBox(layout=W.Layout(grid_gap="2px"))
+        width = None if self.small else "340px"
+        panels = [Panel("input", width), Panel("filter"), Panel("feature map", width)]
+        grid_box = W.HBox([W.HTML('<div class="cnnlab-panel-title">filter values</div>'),
+                           self._grid], layout=W.Layout(align_items="center"))
+        super().__init__(controls, panels, extra=[grid_box])
+        for row in self.cells:
+            for cell in row:
+                cell.observe(self._on_cell, names="value")
+        self.output = None
+        self._kernel = np.zeros((size, size))
+        with self.hold():
+            if custom:
+                self._set_cells(k)
+            else:
+                self._apply_preset()
+
+    # -- the filter grid ------------------------------------------------------------------
+    @property
+    def kernel(self):
+        """The current filter (size x size): the exact preset values, or what was typed into
+        the cells (which show the values rounded to 4 decimals)."""
+        return self._kernel.copy()
+
+    def _set_cells(self, k):
+        with self.hold():
+            n = k.shape[0]
+            self._kernel = np.array(k, dtype=float)
+            self.controls["size"].value = n
+            for i in range(n):
+                for j in range(n):
+                    self.cells[i][j].value = float(np.round(k[i, j], 4))
+            self._show_grid(n)
+
+    def _show_grid(self, n):
+        self._grid.children = [self.cells[i][j] for i in range(n) for j in range(n)]
+        self._grid.layout.grid_template_columns = " ".join(["66px"] * n)
+
+    def _apply_preset(self):
+        name = self.controls["kernel"].value
+        n = self.controls["size"].value
+        if name == "custom":
+            old = self._kernel
+            k = np.zeros((n, n))
+            m = min(n, old.shape[0])
+            k[:m, :m] = old[:m, :m]
+        else:
+            k = get_kernel(name, n, rng=self._rng)
+        self._set_cells(k)
+
+    def _on_change(self, change=None):
+        if change is not None and change.owner in (self.controls["kernel"], self.controls["size"]):
+            if not self._holding:
+                with self.hold():
+                    self._apply_preset()
+            return
+        super()._on_change(change)
+
+    def _on_cell(self, change):
+        if self._holding:
+            return
+        for i, row in enumerate(self.cells[:self._kernel.shape[0]]):
+            for j, cell in enumerate(row[:self._kernel.shape[1]]):
+                if cell is change.owner:
+                    self._kernel[i, j] = change.new
+        with self.hold():
+            self.controls["kernel"].value = "custom"
+
+    # -- drawing -----------------------------------------------------------------------------
+    def _draw(self):
+        stride = self.controls["stride"].value
+        padding = self.controls["padding"].value
+        kernel = self.kernel
+        h, w = self.image.shape[:2]
+        img, photo = input_display(self.image, padding, self.value_range)
+        self.panels[0].set(img, photo=photo)
+        self.panels[0].set_title(f"input {h}\u00d7{w}" + (f" + padding {padding}" if padding else ""))
+        self.panels[1].set(R.matrix_image(kernel, cell=52 if kernel.shape[0] == 3 else 40))
+        self.panels[1].set_title(f"filter {kernel.shape[0]}\u00d7{kernel.shape[1]}")
+        self.output = None
+        oh, text_h = C.size_formula(h, kernel.shape[0], stride, padding)
+        ow, text_w = C.size_formula(w, kernel.shape[1], stride, padding)
+        self.output = C.conv_output(self.image, kernel, stride, padding,
+                                    self.controls["relu"].value)
+        self.panels[2].set(output_display(self.output, self.small, self.value_range),
+                           photo=not self.small)
+        self.panels[2].set_title(f"feature map {oh}\u00d7{ow}"
+                                 + (" after ReLU" if self.controls["relu"].value else ""))
+        self.set_info(f"output height = {html.escape(text_h)}<br>output width = {html.escape(text_w)}",
+                      f"output height = {text_h}\noutput width = {text_w}")
+
+    def _on_message(self):
+        self.output = None
+        self.panels[2].clear()
+        self.set_info("", "")
+
+
+def conv_explorer(image=None, kernel="sobel x", size=3, stride=1, padding=0, relu=False, seed=0):
+    """Interactive convolution (cross-correlation) of a photo or a small matrix with a filter.
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W) or (H, W, 3), optional
+        A photo (uint8 0..255) or a small matrix (at most 16 x 16, drawn with numbers in the
+        cells). Default: the 512 x 512 cameraman photo. Colour photos are filtered per channel.
+    kernel : str or array_like, shape (3, 3) or (5, 5)
+        A preset name from :data:`cnnlab.viz.kernels.KERNEL_NAMES` or the filter values.
+    size : {3, 5}
+        Filter size for a preset.
+    stride, padding : int
+        Start values of the sliders.
+    relu : bool
+        Apply ReLU to the feature map.
+    seed : int
+        Seeds the "random" preset.
+
+    Returns
+    -------
+    ConvExplorer
+        An ipywidgets VBox. ``controls``: "kernel" (preset), "size", "stride", "padding", "relu";
+        ``cells``: the 5 x 5 grid of filter-value boxes (the top-left size x size are used);
+        ``kernel``: the current filter; ``output``: the feature map (None when the settings do
+        not fit); ``message``: why not; ``info``: the output-size formula with the numbers.
+    """
+    image = as_display_array(C.default_photo() if image is None else image, "conv_explorer")
+    if isinstance(kernel, str) and kernel.lower().replace("_", " ") in KERNEL_NAMES:
+        kernel = kernel.lower().replace("_", " ")
+    elif isinstance(kernel, str):
+        raise ValueError(f"conv_explorer: kernel must be one of {KERNEL_NAMES} or an array, "
+                         f"got {kernel!r}")
+    if size not in (3, 5):
+        raise ValueError(f"conv_explorer: size must be 3 or 5, got {size!r}")
+    for name, value, lo in (("stride", stride, 1), ("padding", padding, 0)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < lo:
+            raise ValueError(f"conv_explorer: {name} must be an integer >= {lo}, got {value!r}")
+    return ConvExplorer(image, kernel, size, stride, padding, bool(relu), seed)

@@ -1,0 +1,142 @@
+"""The pooling explorer: max, average and sum pooling on a numbered matrix and a real feature map."""
+
+import html
+
+import numpy as np
+
+from ..viz import _compute as C
+from ..viz import _raster as R
+from ._base import Explorer, Panel, int_slider, toggle
+
+__all__ = ["pooling_explorer", "PoolingExplorer", "window_boxes"]
+
+MODES = ("max", "avg", "sum")
+
+
+def window_boxes(shape, size, stride, current):
+    """Outlines of every pooling window (thin blue) and of the current one (thick orange)."""
+    oh, ow = shape
+    boxes = [(i * stride, j * stride, size, size, R.SECOND, 1) for i in range(oh) for j in range(ow)]
+    i, j = current
+    return boxes + [(i * stride, j * stride, size, size, R.HIGHLIGHT, 4)]
+
+
+class PoolingExplorer(Explorer):
+    """Widget returned by :func:`pooling_explorer`; see there."""
+
+    title_text = "Pooling explorer"
+    hint = "Choose a smaller window."
+
+    def __init__(self, x, small, mode, size, stride):
+        self.x = np.asarray(x, dtype=np.float32)
+        self.small = np.asarray(small, dtype=np.float64)
+        controls = {
+            "mode": toggle("pooling", list(MODES), mode),
+            "size": int_slider("window size", size, 1, max(4, size)),
+            "stride": int_slider("stride", stride, 1, max(4, stride)),
+            "position": int_slider("window", 0, 0, 8),
+        }
+        panels = [Panel("numbered input"), Panel("pooled"),
+                  Panel("feature map", "300px"), Panel("pooled feature map", "300px")]
+        self.output = None          # pooled small matrix
+        self.feature_output = None  # pooled feature map
+        self.state = None
+        self._feature_key = None
+        self._x_max = C.bright_max(self.x)
+        super().__init__(controls, panels, rows=[panels[:2], panels[2:]])
+        self.update()
+
+    def _on_change(self, change=None):
+        if change is not None and change.owner is self.controls["size"] and not self._holding:
+            # Non-overlapping windows stay non-overlapping: the stride follows the window size.
+            if self.controls["stride"].value == change.old:
+                with self.hold():
+                    self.controls["stride"].value = change.new
+                return
+        super()._on_change(change)
+
+    def _draw(self):
+        c = {k: w.value for k, w in self.controls.items()}
+        mode, size, stride = c["mode"], c["size"], c["stride"]
+        n_h, n_w = self.small.shape
+        out_h, text_h = C.size_formula(n_h, size, stride, 0)
+        out_w, _ = C.size_formula(n_w, size, stride, 0)
+        pos = self.controls["position"]
+        if pos.max != out_h * out_w - 1:
+            with self.quietly():
+                pos.max = out_h * out_w - 1
+        s = C.pool_state(self.small, size, stride, mode, pos.value)
+        self.state, self.output = s, s["output"]
+        cell = R.fit_cell(n_h, n_w, target=330, hi=56)
+        self.panels[0].set(R.matrix_image(self.small, cell=cell, cmap="cividis",
+                                          boxes=window_boxes(s["output"].shape, size, stride,
+                                                             s["cell"])))
+        i, j = s["cell"]
+        lim = ({"vmin": float(self.small.min()), "vmax": float(self.small.max()) or 1.0}
+               if mode != "sum" else {})
+        self.panels[1].set(R.matrix_image(s["output"], cell=cell, cmap="cividis",
+                                          boxes=[(i, j, 1, 1, R.HIGHLIGHT, 4)], **lim))
+        self.panels[1].set_title(f"{mode} pooled {out_h}\u00d7{out_w}")
+        key = (mode, size, stride)
+        if self._feature_key != key:  # the window slider alone does not change the big map
+            self.feature_output = C.pool_state(self.x, size, stride, mode)["output"]
+            self._feature_key = key
+        self.panels[2].set(R.photo_image(self.x, cmap="cividis", vmin=0, vmax=self._x_max),
+                           photo=True)
+        self.panels[2].set_title(f"feature map {self.x.shape[0]}\u00d7{self.x.shape[1]}")
+        self.panels[3].set(R.photo_image(self.feature_output, cmap="cividis", vmin=0,
+                                         vmax=C.bright_max(self.feature_output)), photo=True)
+        fh, fw = self.feature_output.shape
+        self.panels[3].set_title(f"{mode} pooled {fh}\u00d7{fw}")
+        values = ", ".join(R.fmt_number(v, True) if float(v).is_integer() else f"{v:.2f}"
+                           for v in s["window"].ravel())
+        result = R.fmt_number(float(s["output"][i, j]), False)
+        plain = (f"window ({i}, {j}): {mode} of [{values}] = {result}\n"
+                 f"output size = {text_h}")
+        self.set_info("<br>".join(html.escape(t) for t in plain.split("\n")), plain)
+
+    def _on_message(self):
+        self.state = self.output = self.feature_output = self._feature_key = None
+        for p in (self.panels[1], self.panels[3]):
+            p.clear()
+        self.set_info("", "")
+
+
+def pooling_explorer(x=None, small=None, mode="max", size=2, stride=None):
+    """Max, average and sum pooling with window-size and stride sliders.
+
+    Parameters
+    ----------
+    x : array_like, shape (H, W), optional
+        A real feature map. Default: ReLU of the Sobel-x response of the cameraman photo.
+    small : array_like, shape (H, W), optional
+        A small matrix drawn with its numbers (at most 16 x 16). Default: a 6 x 6 matrix of
+        integers 0..9 (seeded).
+    mode : {"max", "avg", "sum"}
+    size, stride : int
+        Window size and stride (stride defaults to size: non-overlapping windows).
+
+    Returns
+    -------
+    PoolingExplorer
+        An ipywidgets VBox. ``controls``: "mode", "size", "stride", "position" (which window of
+        the small matrix is highlighted); ``output`` (pooled small matrix), ``feature_output``
+        (pooled feature map), ``state`` (current window and its values), ``info``, ``message``.
+    """
+    if mode not in MODES:
+        raise ValueError(f"pooling_explorer: mode must be one of {MODES}, got {mode!r}")
+    stride = size if stride is None else stride
+    for name, value in (("size", size), ("stride", stride)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"pooling_explorer: {name} must be a positive integer, got {value!r}")
+    x = C.demo_feature_map() if x is None else x
+    small = C.small_matrix() if small is None else small
+    for name, arr, limit in (("x", x, None), ("small", small, C.SMALL)):
+        a = np.asarray(arr)
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"pooling_explorer: {name} must be an array of numbers, got {a.dtype}")
+        if a.ndim != 2 or min(a.shape) < 1 or (limit and max(a.shape) > limit):
+            extra = f" of at most {limit}x{limit}" if limit else ""
+            raise ValueError(f"pooling_explorer: {name} must be a 2-D array{extra}, "
+                             f"got shape {a.shape}")
+    return PoolingExplorer(x, small, mode, size, stride)

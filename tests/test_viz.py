@@ -1,0 +1,196 @@
+"""Tests for cnnlab.viz: named filters, plotting helpers, the explorers' static twins, rasters."""
+
+import numpy as np
+import pytest
+import scipy.signal
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+import cnnlab as cl  # noqa: E402
+from cnnlab import viz  # noqa: E402
+from cnnlab.viz import _raster as R  # noqa: E402
+from cnnlab.viz.kernels import KERNEL_NAMES, get_kernel  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def texts(ax):
+    return [t.get_text() for t in ax.texts]
+
+
+# --------------------------------------------------------------------------------- kernels
+@pytest.mark.parametrize("name", KERNEL_NAMES)
+@pytest.mark.parametrize("size", [3, 5])
+def test_kernels_have_the_right_shape(name, size):
+    k = get_kernel(name, size, rng=0)
+    assert k.shape == (size, size) and k.dtype == np.float64
+
+
+@pytest.mark.parametrize("size", [3, 5])
+def test_kernel_properties(size):
+    ramp = np.tile(np.arange(9.0), (9, 1))  # brighter to the right
+    assert np.all(cl.correlate2d(ramp, get_kernel("sobel x", size)) > 0)
+    assert np.allclose(cl.correlate2d(ramp, get_kernel("sobel y", size)), 0)
+    flat = np.full((7, 7), 3.0)
+    for name in ("identity", "box blur", "gaussian blur", "sharpen"):
+        assert get_kernel(name, size).sum() == pytest.approx(1.0)
+        np.testing.assert_allclose(cl.correlate2d(flat, get_kernel(name, size)), 3.0)
+    assert get_kernel("laplacian", size).sum() == pytest.approx(0.0)
+    np.testing.assert_array_equal(get_kernel("sobel y", size), get_kernel("sobel x", size).T)
+    np.testing.assert_array_equal(get_kernel("random", size, rng=1), get_kernel("random", size, rng=1))
+
+
+def test_named_kernels_accept_spellings_and_reject_others():
+    np.testing.assert_array_equal(get_kernel("Sobel_X"), [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])
+    with pytest.raises(ValueError, match="get_kernel: name must be one of"):
+        get_kernel("blur!")
+    with pytest.raises(ValueError, match="get_kernel: size must be 3 or 5"):
+        get_kernel("identity", 4)
+
+
+# --------------------------------------------------------------------------------- helpers
+def test_show_matrix_writes_every_value_and_tints_padding():
+    a = np.array([[1, -2, 3], [4, 5, -6]])
+    ax = viz.show_matrix(a, title="a")
+    assert texts(ax) == ["1", "-2", "3", "4", "5", "-6"]
+    assert ax.get_title() == "a"
+    img = ax.images[0].get_array()
+    # signed values: diverging colours with white (RdBu_r middle) at zero, symmetric limits
+    assert R.limits(a)[:2] == (-6.0, 6.0)
+    assert img.shape == (2, 3, 3)
+    ax2 = viz.show_matrix(np.pad(np.ones((2, 2)), 1), pad=1, boxes=[(0, 0, 2, 2)])
+    assert tuple(ax2.images[0].get_array()[0, 0]) == R.PAD_TINT
+    assert len(ax2.patches) == 1
+    with pytest.raises(ValueError, match="show_matrix: a must be 2-D"):
+        viz.show_matrix(np.ones(3))
+
+
+def test_show_matrix_formats_floats_and_masks():
+    ax = viz.show_matrix([[0.5, 1.25], [2.0, 3.0]], mask=np.array([[True, False], [True, True]]))
+    assert texts(ax) == ["0.5", "2", "3"]
+    ax = viz.show_matrix([[0.5, 1.25]], fmt="{:.1f}")
+    assert texts(ax) == ["0.5", "1.2"]
+
+
+def test_show_image_colour_rules():
+    photo = (np.arange(64).reshape(8, 8) * 4).astype(np.uint8)
+    ax = viz.show_image(photo, title="photo")
+    im = ax.images[0]
+    assert im.get_cmap().name == "gray" and im.get_clim() == (0, 255)
+    signed = np.array([[-1.0, 3.0], [0.0, 2.0]])
+    im = viz.show_image(signed, colorbar=True).images[0]
+    assert im.get_cmap().name == "RdBu_r" and im.get_clim() == (-3.0, 3.0)
+    im = viz.show_image(np.array([[0.0, 2.0]])).images[0]
+    assert im.get_cmap().name == "cividis"
+    rgb = np.zeros((4, 4, 3), np.uint8)
+    assert viz.show_image(rgb).images[0].get_array().shape == (4, 4, 3)
+
+
+def test_show_feature_maps_and_filters():
+    maps = np.random.default_rng(0).normal(size=(6, 5, 5))
+    fig = viz.show_feature_maps(maps, cols=3, suptitle="six maps")
+    assert isinstance(fig, Figure)
+    images = [ax.images[0] for ax in fig.axes if ax.images]
+    assert len(images) == 6
+    limits = {im.get_clim() for im in images}
+    assert len(limits) == 1 and list(limits)[0][0] == -list(limits)[0][1]
+    w = np.random.default_rng(1).normal(size=(4, 2, 3, 3))
+    fig = viz.show_filters(w)
+    assert sum(1 for ax in fig.axes if ax.images) == 8
+    assert all(len(ax.texts) == 9 for ax in fig.axes if ax.images)
+    with pytest.raises(ValueError, match="show_feature_maps"):
+        viz.show_feature_maps(np.ones(5))
+
+
+# ------------------------------------------------------------------------------ the twins
+def _titles(fig):
+    return [ax.get_title() for ax in fig.axes]
+
+
+def test_twins_return_figures_outside_pyplot():
+    before = plt.get_fignums()
+    model = cl.Sequential(cl.Conv2D(1, 3, 3, rng=0), cl.ReLU(), cl.Flatten())
+    figs = [viz.conv_explorer(), viz.conv_stepper(), viz.arithmetic_explorer(),
+            viz.pooling_explorer(), viz.param_counter(),
+            viz.feature_map_explorer(model, np.zeros((2, 8, 8))), viz.flip_explorer()]
+    assert all(isinstance(f, Figure) for f in figs)
+    assert plt.get_fignums() == before  # nothing registered with pyplot: shown once
+    for f in figs:
+        f.canvas.draw()  # draws without error
+
+
+def test_conv_explorer_twin_shows_the_numbers():
+    image = np.arange(36).reshape(6, 6) % 7
+    fig = viz.conv_explorer(image, kernel="sobel x", stride=2, padding=1)
+    axes = fig.axes
+    expected = scipy.signal.correlate2d(np.pad(image, 1), get_kernel("sobel x"), "valid")[::2, ::2]
+    assert texts(axes[2]) == [R.fmt_number(v, True) for v in expected.ravel()]
+    assert "feature map 3\u00d73" in _titles(fig)
+    assert "input 6\u00d76 + padding 1" in _titles(fig)
+    assert fig._suptitle.get_text().endswith("\u230a(6 + 2\u00b71 \u2212 3) / 2\u230b + 1 = 3")
+    with pytest.raises(ValueError, match="larger than"):
+        viz.conv_explorer(np.ones((2, 2)), kernel="identity")
+
+
+def test_stepper_twin_fills_the_output_up_to_the_position():
+    fig = viz.conv_stepper(position=4)
+    out_ax = fig.axes[3]
+    assert texts(out_ax) == ["4", "3", "4", "2", "4"]
+    assert texts(fig.axes[2]) == ["1", "0", "1", "0", "1", "0", "0", "0", "1"]  # window at (1, 1)
+    assert "sum = 4" in fig.axes[2].get_title()
+
+
+def test_arithmetic_twin_coverage_numbers():
+    fig = viz.arithmetic_explorer(input_size=6, filter_size=3, padding=0, stride=2)
+    assert texts(fig.axes[0])[:6] == ["1", "1", "2", "1", "1", "0"]
+    assert fig._suptitle.get_text().endswith("= 2")
+    assert len(fig.axes[0].patches) == 9  # the 9 taps of output cell 0
+
+
+def test_pooling_twin_values():
+    small = np.arange(16).reshape(4, 4)
+    fig = viz.pooling_explorer(x=np.random.default_rng(0).random((20, 20)), small=small, mode="avg")
+    assert texts(fig.axes[1]) == ["2.5", "4.5", "10.5", "12.5"]
+    assert "avg pooled 10\u00d710" in _titles(fig)
+
+
+def test_param_counter_twin_bars():
+    fig = viz.param_counter(256, 3, 1000, 32, 3)
+    ax = fig.axes[0]
+    widths = [p.get_width() for p in ax.patches]
+    assert widths == [196_609_000, 896]
+    assert ax.get_xscale() == "log"
+
+
+def test_feature_map_twin_and_flip_twin():
+    model = cl.Sequential(cl.Conv2D(1, 5, 3, rng=0), cl.ReLU())
+    fig = viz.feature_map_explorer(model, np.random.default_rng(0).random((3, 8, 8)), image=1, layer=1)
+    assert sum(1 for ax in fig.axes if ax.images) == 1 + 5
+    fig = viz.flip_explorer(kernel="gaussian blur")
+    assert "symmetric filter" in fig._suptitle.get_text()
+    corr_ax, conv_ax = fig.axes[3], fig.axes[4]
+    assert texts(corr_ax) == texts(conv_ax)
+    fig = viz.flip_explorer(kernel="sobel x", step=1)
+    assert texts(fig.axes[2])[:3] == ["-1", "0", "1"] and fig.axes[2].get_title() == "flipped top to bottom"
+
+
+# -------------------------------------------------------------------------------- rasters
+def test_raster_helpers():
+    rgb = R.colorize(np.array([[-1.0, 0.0, 1.0]]))
+    lut = R.lut("RdBu_r")
+    np.testing.assert_array_equal(rgb[0, 0], lut[0])
+    np.testing.assert_array_equal(rgb[0, 2], lut[255])
+    img = R.matrix_image(np.arange(6).reshape(2, 3), cell=40)
+    assert img.size == (3 * 40 + 1, 2 * 40 + 1)
+    assert R.montage(np.zeros((5, 4, 4)), tile=8).shape == (2 * 8 + 4, 3 * 8 + 2 * 4, 3)  # 2 x 3 tiles
+    png = R.to_png(img)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert R.fmt_number(3.0, True) == "3" and R.fmt_number(0.125, False) == "0.12"

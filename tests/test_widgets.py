@@ -1,0 +1,493 @@
+"""Tests for cnnlab.widgets: every explorer's update, checked against independent references."""
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import scipy.signal
+
+pytest.importorskip("ipywidgets")
+
+import cnnlab as cl  # noqa: E402
+from cnnlab import widgets  # noqa: E402
+from cnnlab.data import load_digits, load_photo  # noqa: E402
+from cnnlab.viz.kernels import KERNEL_NAMES, get_kernel  # noqa: E402
+
+CLASSIC_IMAGE = np.array([[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1],
+                          [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]])
+CLASSIC_KERNEL = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]])
+RNG = np.random.default_rng(42)
+SMALL = RNG.integers(-3, 6, size=(7, 8))
+
+
+def reference_conv(image, kernel, stride=1, padding=0):
+    """scipy's valid cross-correlation of the zero-padded image, subsampled by the stride."""
+    xp = np.pad(np.asarray(image, float), padding)
+    return scipy.signal.correlate2d(xp, kernel, mode="valid")[::stride, ::stride]
+
+
+def png_changed(panel, before):
+    return panel.image.value != before
+
+
+# --------------------------------------------------------------------------------- imports
+def test_import_cnnlab_does_not_import_widget_or_plot_libraries():
+    code = ("import sys, cnnlab; bad = [m for m in ('ipywidgets', 'matplotlib') if m in sys.modules];"
+            "print(bad); assert not bad, bad;"
+            "from cnnlab import viz; assert 'ipywidgets' not in sys.modules;"
+            "from cnnlab import widgets; assert 'ipywidgets' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_explorer_has_controls_and_is_a_widget():
+    import ipywidgets as W
+
+    model = cl.Sequential(cl.Conv2D(1, 2, 3, rng=0), cl.ReLU())
+    built = [widgets.conv_explorer(SMALL), widgets.conv_stepper(), widgets.arithmetic_explorer(),
+             widgets.pooling_explorer(x=SMALL), widgets.param_counter(),
+             widgets.feature_map_explorer(model, np.zeros((2, 6, 6))), widgets.flip_explorer()]
+    for ex in built:
+        assert isinstance(ex, W.Box)
+        assert ex.controls and all(isinstance(c, W.ValueWidget) for c in ex.controls.values())
+        assert ex.message == ""
+
+
+# --------------------------------------------------------------------------- conv explorer
+@pytest.mark.parametrize("name", [n for n in KERNEL_NAMES if n != "random"])
+@pytest.mark.parametrize("size", [3, 5])
+def test_conv_explorer_presets_match_scipy(name, size):
+    ex = widgets.conv_explorer(SMALL, kernel=name, size=size)
+    np.testing.assert_allclose(ex.kernel, get_kernel(name, size))
+    np.testing.assert_allclose(ex.output, reference_conv(SMALL, get_kernel(name, size)))
+
+
+@pytest.mark.parametrize("stride", [1, 2, 3, 4])
+@pytest.mark.parametrize("padding", [0, 1, 2, 3])
+def test_conv_explorer_stride_and_padding_from_controls(stride, padding):
+    ex = widgets.conv_explorer(SMALL, kernel="emboss")
+    ex.controls["stride"].value = stride
+    ex.controls["padding"].value = padding
+    expected = reference_conv(SMALL, get_kernel("emboss"), stride, padding)
+    np.testing.assert_allclose(ex.output, expected)
+    oh, ow = expected.shape
+    assert f"= {oh}" in ex.info.splitlines()[0] and f"= {ow}" in ex.info.splitlines()[1]
+    assert f"\u230a(7 + 2\u00b7{padding} \u2212 3) / {stride}\u230b + 1 = {oh}" in ex.info
+
+
+def test_conv_explorer_relu_switch():
+    ex = widgets.conv_explorer(SMALL, kernel="laplacian")
+    assert ex.output.min() < 0
+    ex.controls["relu"].value = True
+    np.testing.assert_allclose(ex.output, np.maximum(reference_conv(SMALL, get_kernel("laplacian")), 0))
+
+
+def test_conv_explorer_filter_too_large_shows_message_then_recovers():
+    image = [[1, 2, 0], [0, 1, 3], [2, 2, 1]]
+    ex = widgets.conv_explorer(image, kernel="identity")
+    np.testing.assert_allclose(ex.output, [[1.0]])
+    ex.controls["size"].value = 5  # a 5x5 filter on a 3x3 input without padding
+    assert ex.output is None
+    assert "larger than" in ex.message and "5" in ex.message
+    assert not ex.message.startswith("correlate2d")  # no function prefix, no traceback
+    assert ex._message.layout.display != "none" and "larger" in ex._message.value
+    ex.controls["padding"].value = 1  # 3 + 2 = 5 fits now
+    assert ex.message == ""
+    np.testing.assert_allclose(ex.output, [[1.0]])
+    assert ex._message.layout.display == "none"
+
+
+def test_conv_explorer_editing_a_cell_makes_a_custom_filter():
+    ex = widgets.conv_explorer(SMALL, kernel="identity")
+    ex.cells[0][0].value = 2.0
+    assert ex.controls["kernel"].value == "custom"
+    kernel = get_kernel("identity")
+    kernel[0, 0] = 2.0
+    np.testing.assert_allclose(ex.kernel, kernel)
+    np.testing.assert_allclose(ex.output, reference_conv(SMALL, kernel))
+    ex.controls["kernel"].value = "box blur"  # choosing a preset overwrites the cells
+    np.testing.assert_allclose(ex.kernel, np.full((3, 3), 1 / 9))
+
+
+def test_conv_explorer_random_preset_is_seeded_and_changes():
+    a = widgets.conv_explorer(SMALL, kernel="random", seed=3).kernel
+    b = widgets.conv_explorer(SMALL, kernel="random", seed=3).kernel
+    np.testing.assert_array_equal(a, b)
+    ex = widgets.conv_explorer(SMALL, kernel="random", seed=3)
+    ex.controls["kernel"].value = "identity"
+    ex.controls["kernel"].value = "random"
+    assert not np.array_equal(ex.kernel, a)
+
+
+def test_conv_explorer_custom_array_kernel_and_size_switch():
+    k = np.arange(25.0).reshape(5, 5) - 12
+    ex = widgets.conv_explorer(SMALL, kernel=k)
+    assert ex.controls["size"].value == 5 and ex.controls["kernel"].value == "custom"
+    np.testing.assert_allclose(ex.output, reference_conv(SMALL, k))
+    ex.controls["size"].value = 3  # keeps the top-left 3x3 of the custom filter
+    np.testing.assert_allclose(ex.kernel, k[:3, :3])
+    assert len(ex._grid.children) == 9
+
+
+def test_conv_explorer_rgb_photo_filters_each_channel():
+    photo = load_photo("astronaut")[::8, ::8]  # 64 x 64 x 3
+    ex = widgets.conv_explorer(photo, kernel="sobel y", padding=1)
+    k = get_kernel("sobel y")
+    assert ex.output.shape == (64, 64, 3)
+    for c in range(3):
+        np.testing.assert_allclose(ex.output[..., c], reference_conv(photo[..., c], k, 1, 1),
+                                   rtol=1e-5, atol=1e-3)
+
+
+def test_conv_explorer_every_control_redraws():
+    ex = widgets.conv_explorer(SMALL, kernel="sobel x")
+    changes = {"stride": 2, "padding": 1, "relu": True, "kernel": "sharpen", "size": 5}
+    for name, value in changes.items():
+        before = (ex.panels[-1].image.value, ex.info)
+        ex.controls[name].value = value
+        after = (ex.panels[-1].image.value, ex.info)
+        assert before != after, name
+
+
+def test_conv_explorer_default_is_the_cameraman_photo_and_fast():
+    ex = widgets.conv_explorer()
+    assert ex.image.shape == (512, 512) and ex.output.shape == (510, 510)
+    assert ex.panels[0].image.format == "jpeg"
+    times = []
+    for value in [2, 3, 1, 2, 1]:
+        t = time.perf_counter()
+        ex.controls["stride"].value = value
+        times.append(time.perf_counter() - t)
+    assert np.median(times) < 0.5  # the benchmark's target is 0.1 s; this only catches blow-ups
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"kernel": "blurry"}, "conv_explorer: kernel must be one of"),
+    ({"kernel": np.ones((4, 4))}, "conv_explorer: kernel must be a preset name or a 3x3"),
+    ({"size": 4}, "conv_explorer: size must be 3 or 5"),
+    ({"stride": 0}, "conv_explorer: stride must be an integer >= 1"),
+    ({"padding": -1}, "conv_explorer: padding must be an integer >= 0"),
+    ({"image": np.zeros((3, 3, 3, 3))}, r"conv_explorer: image must have shape \(H, W\)"),
+])
+def test_conv_explorer_rejects_bad_arguments(kwargs, match):
+    kwargs.setdefault("image", SMALL)
+    with pytest.raises(ValueError, match=match):
+        widgets.conv_explorer(**kwargs)
+
+
+def test_conv_explorer_rejects_text_image():
+    with pytest.raises(TypeError, match="conv_explorer: image"):
+        widgets.conv_explorer([["a", "b"]])
+
+
+def test_unexpected_errors_become_a_message_not_a_traceback(monkeypatch):
+    ex = widgets.conv_explorer(SMALL)
+
+    def broken():
+        raise IndexError("boom")
+
+    monkeypatch.setattr(ex, "_draw", broken)
+    ex.controls["stride"].value = 2  # must not raise
+    assert "Something went wrong" in ex.message and "boom" in ex.message
+
+
+# ------------------------------------------------------------------------------- stepper
+def test_stepper_classic_example_position_by_position():
+    st = widgets.conv_stepper()
+    np.testing.assert_array_equal(st.output, [[4, 3, 4], [2, 4, 3], [2, 3, 4]])
+    assert st.controls["position"].max == 8
+    for pos in range(9):
+        st.controls["position"].value = pos
+        i, j = divmod(pos, 3)
+        assert st.state["cell"] == (i, j)
+        window = CLASSIC_IMAGE[i:i + 3, j:j + 3]
+        np.testing.assert_array_equal(st.state["products"], window * CLASSIC_KERNEL)
+        assert st.state["sum"] == st.output[i, j]
+        assert st.info.startswith(f"output[{i}, {j}] = ")
+        assert st.info.endswith(f"= {int(st.output[i, j])}")
+    assert "1\u00d71 + 1\u00d70 + 1\u00d71" in widgets.conv_stepper().info
+
+
+def test_stepper_play_drives_position():
+    st = widgets.conv_stepper()
+    st.controls["play"].value = 4
+    assert st.controls["position"].value == 4 and st.state["cell"] == (1, 1)
+
+
+@pytest.mark.parametrize("stride, padding", [(1, 1), (2, 0), (2, 1), (3, 2), (1, 2)])
+def test_stepper_stride_padding_resize_the_position_slider(stride, padding):
+    st = widgets.conv_stepper()
+    st.controls["position"].value = 8
+    st.controls["stride"].value = stride
+    st.controls["padding"].value = padding
+    expected = reference_conv(CLASSIC_IMAGE, CLASSIC_KERNEL, stride, padding)
+    np.testing.assert_array_equal(st.output, expected)
+    assert st.controls["position"].max == expected.size - 1
+    assert st.controls["play"].max == expected.size - 1
+    st.controls["position"].value = expected.size - 1
+    i, j = st.state["cell"]
+    assert st.state["sum"] == expected[i, j]
+
+
+def test_stepper_other_input_and_message():
+    st = widgets.conv_stepper(image=np.arange(12).reshape(3, 4), kernel=np.ones((3, 3)))
+    np.testing.assert_array_equal(st.output, [[45, 54]])
+    st2 = widgets.conv_stepper(image=np.ones((2, 2)), kernel=np.ones((3, 3)))
+    assert "larger than" in st2.message and st2.output is None
+    st2.controls["padding"].value = 1
+    assert st2.message == "" and st2.output.shape == (2, 2)
+
+
+def test_stepper_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="conv_stepper: image must be a 2-D matrix"):
+        widgets.conv_stepper(image=np.ones((20, 20)))
+    with pytest.raises(ValueError, match="conv_stepper: stride"):
+        widgets.conv_stepper(stride=0)
+
+
+# ---------------------------------------------------------------------------- arithmetic
+@pytest.mark.parametrize("n, f, p, s, d", [(5, 3, 1, 2, 1), (7, 3, 0, 1, 1), (7, 3, 0, 2, 1),
+                                           (6, 3, 0, 2, 1), (9, 3, 2, 3, 2), (4, 1, 0, 1, 1),
+                                           (8, 5, 3, 4, 1), (5, 2, 1, 1, 3)])
+def test_arithmetic_explorer_output_size_and_taps(n, f, p, s, d):
+    ex = widgets.arithmetic_explorer(n, f, p, s, d)
+    out = (n + 2 * p - d * (f - 1) - 1) // s + 1
+    assert ex.output_length == out
+    assert ex.controls["position"].max == out * out - 1
+    assert ex.info.splitlines()[0].endswith(f"= {out}")
+    # The taps of every output cell, weighted by a random kernel, reproduce conv2d.
+    x = RNG.normal(size=(n, n))
+    w = RNG.normal(size=(f, f))
+    y = cl.conv2d(x[None, None], w[None, None], stride=s, padding=p, dilation=d)[0, 0]
+    xp = np.pad(x, p)
+    for pos in range(out * out):
+        ex.controls["position"].value = pos
+        taps = ex.state["taps"]
+        assert taps.sum() == f * f
+        i, j = divmod(pos, out)
+        np.testing.assert_allclose(np.sum(xp[taps] * w.ravel()), y[i, j])
+
+
+def test_arithmetic_explorer_counts_dropped_cells():
+    ex = widgets.arithmetic_explorer(input_size=6, filter_size=3, padding=0, stride=2)
+    # windows start at 0 and 2 and reach column 4: column 5 and row 5 are dropped (11 cells)
+    assert ex.output_length == 2
+    np.testing.assert_array_equal(ex.state["coverage"][0], [1, 1, 2, 1, 1, 0])
+    assert "11 input cells are never seen" in ex.info
+    ex.controls["input_size"].value = 7
+    assert "every input cell is seen" in ex.info
+
+
+def test_arithmetic_explorer_nothing_fits_message():
+    ex = widgets.arithmetic_explorer(input_size=3, filter_size=3, padding=0, stride=1)
+    ex.controls["dilation"].value = 2  # spans 5 > 3
+    assert "larger than" in ex.message and ex.state is None
+    ex.controls["padding"].value = 1
+    assert ex.message == "" and ex.output_length == 1
+
+
+def test_arithmetic_explorer_every_slider_changes_the_picture():
+    ex = widgets.arithmetic_explorer()
+    for name in ["input_size", "filter_size", "padding", "stride", "dilation", "position"]:
+        c = ex.controls[name]
+        before = (ex.panels[0].image.value, ex.panels[1].image.value, ex.info)
+        c.value = c.value + 1 if c.value < c.max else c.value - 1
+        assert (ex.panels[0].image.value, ex.panels[1].image.value, ex.info) != before, name
+
+
+# ------------------------------------------------------------------------------- pooling
+def block_reference(x, k, s, mode):
+    oh, ow = (x.shape[0] - k) // s + 1, (x.shape[1] - k) // s + 1
+    f = {"max": np.max, "avg": np.mean, "sum": np.sum}[mode]
+    return np.array([[f(x[i * s:i * s + k, j * s:j * s + k]) for j in range(ow)] for i in range(oh)])
+
+
+@pytest.mark.parametrize("mode", ["max", "avg", "sum"])
+@pytest.mark.parametrize("size, stride", [(2, 2), (3, 3), (2, 1), (3, 2), (1, 1), (4, 4)])
+def test_pooling_explorer_matches_reference(mode, size, stride):
+    small = RNG.integers(0, 10, size=(7, 6))
+    fmap = RNG.random((40, 33))
+    ex = widgets.pooling_explorer(x=fmap, small=small)
+    with ex.hold():
+        ex.controls["mode"].value = mode
+        ex.controls["size"].value = size
+        ex.controls["stride"].value = stride
+    np.testing.assert_allclose(ex.output, block_reference(small, size, stride, mode))
+    np.testing.assert_allclose(ex.feature_output, block_reference(fmap, size, stride, mode),
+                               rtol=1e-5)
+    last = ex.output.size - 1
+    assert ex.controls["position"].max == last
+    ex.controls["position"].value = last
+    i, j = ex.state["cell"]
+    assert f"{mode} of [" in ex.info
+    np.testing.assert_allclose(ex.state["window"],
+                               small[i * stride:i * stride + size, j * stride:j * stride + size])
+
+
+def test_pooling_stride_follows_size_until_set_apart():
+    ex = widgets.pooling_explorer(x=RNG.random((20, 20)))
+    ex.controls["size"].value = 3
+    assert ex.controls["stride"].value == 3
+    ex.controls["stride"].value = 1
+    ex.controls["size"].value = 2
+    assert ex.controls["stride"].value == 1
+
+
+def test_pooling_window_too_large_message():
+    ex = widgets.pooling_explorer(x=RNG.random((20, 20)), small=np.arange(9).reshape(3, 3))
+    ex.controls["size"].value = 4
+    assert "larger than" in ex.message and ex.output is None
+    ex.controls["size"].value = 3
+    assert ex.message == "" and ex.output.tolist() == [[8.0]]
+
+
+def test_pooling_default_feature_map_is_real():
+    ex = widgets.pooling_explorer()
+    assert ex.x.shape == (510, 510) and ex.x.min() >= 0
+    assert ex.feature_output.shape == (255, 255)
+    with pytest.raises(ValueError, match="pooling_explorer: mode"):
+        widgets.pooling_explorer(mode="median")
+
+
+# ------------------------------------------------------------------------- param counter
+def test_param_counter_syllabus_numbers():
+    pc = widgets.param_counter(image_size=256, channels=3, hidden=1000, filters=32, filter_size=3)
+    assert pc.counts == {"inputs": 196_608, "dense": 196_608 * 1000 + 1000, "conv": 896}
+    pc.controls["image_size"].value = 1000
+    assert pc.counts["inputs"] == 3_000_000 and pc.counts["dense"] == 3_000_001_000
+    assert pc.counts["conv"] == 896  # does not depend on the image size
+    pc.controls["image_size"].value = 28
+    pc.controls["channels"].value = 1
+    assert pc.counts["inputs"] == 784
+    pc.controls["filters"].value = 6
+    pc.controls["filter_size"].value = 5
+    assert pc.counts["conv"] == (5 * 5 * 1 + 1) * 6 == 156
+    assert "(5\u00d75\u00d71 + 1) \u00d7 6 filters = 156" in pc.info
+    assert pc.counts["conv"] == cl.count_params(cl.Sequential(cl.Conv2D(1, 6, 5, rng=0)))
+
+
+def test_param_counter_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="param_counter: image_size"):
+        widgets.param_counter(image_size=100)
+
+
+# --------------------------------------------------------------------- feature-map explorer
+def test_feature_map_explorer_matches_the_forward_pass():
+    images, labels = load_digits("test")
+    images, labels = images[:5], labels[:5]
+    model = cl.Sequential(cl.Conv2D(1, 4, 3, rng=0), cl.ReLU(), cl.MaxPool2D(2), cl.Flatten(),
+                          cl.Linear(36, 10, rng=0))
+    ex = widgets.feature_map_explorer(model, images, labels)
+    assert [o[1] for o in ex.controls["layer"].options] == [0, 1, 2, 3, 4]
+    assert "(4, 6, 6)" in ex.controls["layer"].options[0][0]
+    for k in (0, 3):
+        ex.controls["image"].value = k
+        x = images[k][None, None]
+        for li, layer in enumerate(model.layers):
+            x = layer.forward(x)
+            ex.controls["layer"].value = li
+            np.testing.assert_allclose(ex.maps, x[0])
+    assert ex.maps.shape == (10,)
+    assert "label" in ex.panels[0].title.value
+
+
+def test_feature_map_explorer_rejects_bad_arguments():
+    model = cl.Sequential(cl.Conv2D(1, 2, 3, rng=0))
+    with pytest.raises(TypeError, match="feature_map_explorer: model"):
+        widgets.feature_map_explorer("not a model", np.zeros((2, 8, 8)))
+    with pytest.raises(ValueError, match="feature_map_explorer: images"):
+        widgets.feature_map_explorer(model, np.zeros(8))
+    with pytest.raises(ValueError, match="feature_map_explorer: layer"):
+        widgets.feature_map_explorer(model, np.zeros((2, 8, 8)), layer=3)
+    with pytest.raises(ValueError, match="does not accept"):
+        widgets.feature_map_explorer(model, np.zeros((2, 3, 8, 8)))
+
+
+# -------------------------------------------------------------------------- flip explorer
+@pytest.mark.parametrize("name", ["sobel x", "emboss", "random", "gaussian blur", "laplacian"])
+def test_flip_explorer_matches_scipy(name):
+    image = RNG.integers(0, 10, size=(7, 7))
+    ex = widgets.flip_explorer(image, kernel=name)
+    k = ex.kernel
+    np.testing.assert_allclose(ex.state["correlation"], scipy.signal.correlate2d(image, k, "valid"))
+    np.testing.assert_allclose(ex.state["convolution"], scipy.signal.convolve2d(image, k, "valid"))
+    symmetric = np.allclose(k, k[::-1, ::-1])
+    assert ex.state["symmetric"] == symmetric
+    assert (ex.state["difference"] < 1e-9) == symmetric
+    assert ("the same map" in ex.info) == symmetric
+
+
+def test_flip_explorer_step_shows_the_flip():
+    ex = widgets.flip_explorer(kernel=np.arange(9).reshape(3, 3))
+    images = set()
+    for step in (0, 1, 2):
+        ex.controls["step"].value = step
+        images.add(ex.panels[2].image.value)
+    assert len(images) == 3
+    assert ex.panels[2].title.value.count("left to right") == 1
+    from cnnlab.widgets.flip import flip_step
+    np.testing.assert_array_equal(flip_step(np.arange(4).reshape(2, 2), 2), [[3, 2], [1, 0]])
+    with pytest.raises(ValueError, match="flip_explorer: kernel"):
+        widgets.flip_explorer(kernel="wobbly")
+
+
+# ------------------------------------------------------------------------------ display
+def _decoded(panel):
+    import io
+
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(panel.image.value)).convert("L"), dtype=float)
+
+
+def test_conv_explorer_float_photo_in_unit_range_is_not_drawn_black():
+    photo = load_photo("camera")[::4, ::4] / 255.0  # 128 x 128 floats in 0..1
+    ex = widgets.conv_explorer(photo, kernel="box blur")
+    assert ex.value_range == (0.0, 1.0)
+    for panel in (ex.panels[0], ex.panels[2]):
+        assert abs(_decoded(panel).mean() - 255 * photo.mean()) < 20
+
+
+def test_signed_feature_map_is_drawn_on_a_diverging_map_centred_on_zero():
+    flat = np.full((64, 64), 100, dtype=np.uint8)
+    ex = widgets.conv_explorer(flat, kernel="sobel x", padding=1)
+    # zero response inside, non-zero only at the zero-padded border: the middle is white (0)
+    rgb = ex.panels[2].image.value
+    from PIL import Image
+    import io
+    middle = np.asarray(Image.open(io.BytesIO(rgb)).convert("RGB"))[32, 32]
+    assert np.all(middle > 230), middle
+
+
+def test_messages_say_what_to_try():
+    ex = widgets.conv_explorer([[1, 2], [3, 4]], kernel="identity")
+    assert ex.message.endswith("Add padding or choose a smaller filter.")
+    p = widgets.pooling_explorer(x=np.ones((8, 8)), small=np.ones((2, 2)), size=3)
+    assert p.message.endswith("Choose a smaller window.")
+
+
+def test_feature_maps_of_a_large_image_stay_small():
+    model = cl.Sequential(cl.Conv2D(1, 4, 3, rng=0))
+    ex = widgets.feature_map_explorer(model, load_photo("camera")[None, :200, :200] / 255.0)
+    assert ex.maps.shape == (4, 198, 198)
+    assert _decoded(ex.panels[1]).shape[1] <= 2 * 110 + 6
+
+
+# ------------------------------------------------------------------------ property tests
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 9), f=st.integers(1, 5), p=st.integers(0, 3), s=st.integers(1, 4),
+       d=st.integers(1, 3))
+def test_arithmetic_explorer_agrees_with_output_size_everywhere(n, f, p, s, d):
+    ex = widgets.arithmetic_explorer(n, f, p, s, d)
+    if n + 2 * p < d * (f - 1) + 1:
+        assert "larger than" in ex.message and ex.output_length is None
+        return
+    assert ex.message == ""
+    assert ex.output_length == cl.output_size(n, f, stride=s, padding=p, dilation=d)
+    # every window has f*f taps and the coverage counts add up to all taps of all windows
+    assert ex.state["coverage"].sum() == ex.output_length ** 2 * f * f
