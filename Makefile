@@ -11,12 +11,14 @@ PORT   ?= 8888
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-fast student bench clean help
+.PHONY: lab test test-fast execute student bench clean help
 
 help:
 	@echo "make lab        open the course in JupyterLab (creates .venv on first use)"
 	@echo "make test       run every test: library, doctests, notebooks (nbval), browser"
 	@echo "make test-fast  library tests and doctests only"
+	@echo "make execute    re-run every notebook top to bottom and store its outputs"
+	@echo "                (one notebook: make execute NB=02_convolution.ipynb)"
 	@echo "make student    write student versions (solutions removed) to build/student/"
 	@echo "make bench      print the benchmark figures"
 
@@ -37,6 +39,15 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest --doctest-modules cnnlab tests -m "not browser and not notebooks"
+
+# Stored outputs are what nbval checks: after editing a notebook, re-execute it in a fresh kernel.
+# Widget state is not stored: it would add the explorers' images (hundreds of kB) to every file.
+execute: $(STAMP)
+	cd notebooks && for nb in $(or $(NB),[0-9]*.ipynb); do \
+		echo "executing $$nb"; \
+		../$(BIN)/jupyter nbconvert --to notebook --execute --inplace --log-level=WARN \
+			--ExecutePreprocessor.store_widget_state=False "$$nb" || exit 1; \
+	done
 
 student: $(STAMP)
 	$(BIN)/python -m cnnlab.student notebooks build/student
