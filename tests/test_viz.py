@@ -194,3 +194,16 @@ def test_raster_helpers():
     png = R.to_png(img)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert R.fmt_number(3.0, True) == "3" and R.fmt_number(0.125, False) == "0.12"
+
+
+def test_feature_map_twin_shows_an_rgb_photo_with_its_brightness():
+    # regression: an RGB batch in 0..255 was divided by 255 twice and drawn black
+    import cnnlab as cl
+    from cnnlab import viz
+
+    model = cl.Sequential(cl.Conv2D(3, 1, 3, rng=0))
+    fig = viz.feature_map_explorer(model, np.full((1, 3, 8, 8), 200.0))
+    shown = fig.axes[0].get_images()[0].get_array()
+    assert np.allclose(np.asarray(shown), 200 / 255)
+    fig2 = viz.feature_map_explorer(model, np.full((1, 3, 8, 8), 0.5))
+    assert np.allclose(np.asarray(fig2.axes[0].get_images()[0].get_array()), 0.5)

@@ -45,8 +45,8 @@ def show_image(image, ax=None, title=None, cmap=None, vmin=None, vmax=None, colo
     Parameters
     ----------
     image : array_like, shape (H, W) or (H, W, 3)
-        uint8 photos are shown in grey 0..255 (RGB as is); float maps with negative values in a
-        diverging map centred on zero, others in cividis.
+        uint8 photos are shown in grey 0..255 (RGB as is; float RGB in 0..1 or 0..255); float
+        maps with negative values in a diverging map centred on zero, others in cividis.
     ax : matplotlib Axes, optional
         Where to draw (default: a new pyplot figure, shown by the notebook).
     title : str, optional
@@ -62,7 +62,11 @@ def show_image(image, ax=None, title=None, cmap=None, vmin=None, vmax=None, colo
     a = np.asarray(image)
     ax = _axes(ax)
     if a.ndim == 3:
-        shown = a if a.dtype == np.uint8 else np.clip(a / 255.0, 0, 1)
+        if a.dtype == np.uint8:
+            shown = a
+        else:  # floats: 0..1 as they are, 0..255 (a photo converted to float) rescaled
+            a = a.astype(float)
+            shown = np.clip(a / 255.0 if a.max() > 1 else a, 0, 1)
         im = ax.imshow(shown)
     else:
         if cmap is None and a.dtype.kind in "ui" and a.min() >= 0 and a.max() <= 255 \

@@ -222,7 +222,7 @@ def feature_map_explorer(model, images, image=0, layer=0, fig=None):
     fig = fig or new_figure(2.2 + 1.5 * cols, max(2.4, 1.5 * rows + 0.6))
     outer = fig.subfigures(1, 2, width_ratios=[2.2, 1.5 * cols])
     ax = outer[0].subplots()
-    shown = img[0] if img.shape[0] == 1 else np.clip(img[:3].transpose(1, 2, 0), 0, 255) / 255
+    shown = img[0] if img.shape[0] == 1 else img[:3].transpose(1, 2, 0)
     show_image(shown, ax=ax, title=f"image {image}", cmap="gray" if shown.ndim == 2 else None)
     vmin, vmax, cmap = R.limits(maps)
     axes = outer[1].subplots(rows, cols, squeeze=False)
