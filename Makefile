@@ -11,10 +11,11 @@ PORT   ?= 8888
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-fast execute student bench clean help
+.PHONY: lab test test-fast execute student practice bench clean help
 
 help:
 	@echo "make lab        open the course in JupyterLab (creates .venv on first use)"
+	@echo "make practice   your own copies with the exercises blank, in practice/ (never overwritten)"
 	@echo "make test       run every test: library, doctests, notebooks (nbval), browser"
 	@echo "make test-fast  library tests and doctests only"
 	@echo "make execute    re-run every notebook top to bottom and store its outputs"
@@ -51,6 +52,12 @@ execute: $(STAMP)
 
 student: $(STAMP)
 	$(BIN)/python -m cnnlab.student notebooks build/student
+
+# Self-paced learners: try each exercise in practice/ first; notebooks/ holds the solutions.
+practice: $(STAMP)
+	$(BIN)/python -m cnnlab.student notebooks practice --keep-existing
+	$(BIN)/python -m jupyterlab --ServerApp.ip=127.0.0.1 --port=$(PORT) \
+		--ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/practice $(ROOT_FLAG)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/conv_speed.py

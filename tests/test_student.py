@@ -1,0 +1,453 @@
+"""Tests of cnnlab/student.py: the student versions of the notebooks.
+
+Three layers:
+- the transformation on a small fixture notebook (tests/fixtures/exercise_demo.ipynb, rebuilt by
+  tests/fixtures/build_fixtures.py), with hand-written expected results;
+- equivalence with nbgrader (its preprocessors, and a full `nbgrader generate_assignment` run),
+  skipped with a reason when nbgrader is not installed;
+- the learner's experience (marked ``notebooks``, slow): every student version in notebooks/ is
+  executed top to bottom; only exercise and check cells may fail, and only with
+  NotImplementedError / ExerciseNotDone; with the solution put back every check passes.
+"""
+
+import copy
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from cnnlab.student import (CODE_STUB, TEXT_STUB, add_nbgrader_metadata, main,
+                            make_student_notebook, make_student_version)
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "exercise_demo.ipynb"
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+ALL_NOTEBOOKS = [FIXTURE, *NOTEBOOKS]
+
+
+def _read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def _tags(cell):
+    return cell.get("metadata", {}).get("tags", [])
+
+
+@pytest.fixture
+def demo():
+    return _read(FIXTURE)
+
+
+def _code_cell(source, tags=()):
+    return nbformat.v4.new_code_cell(source, metadata={"tags": list(tags)} if tags else {})
+
+
+def _notebook(*cells):
+    return nbformat.v4.new_notebook(cells=list(cells))
+
+
+# ---------------------------------------------------------------- the transformation
+
+EXPECTED = {  # cell index in the fixture -> the student version's source, written by hand
+    3: "# YOUR CODE HERE\nraise NotImplementedError()\nprint(n_inputs)",
+    6: 'def scale(x, factor=2):\n    """x times factor."""\n    x = np.asarray(x)\n'
+       "    # YOUR CODE HERE\n    raise NotImplementedError()",
+    7: "check_function(scale, [((np.array([1, 2]),), np.array([2, 4]))],\n"
+       '               hint="multiply every entry");',
+    9: "YOUR ANSWER HERE",
+}
+
+
+def test_solutions_and_hidden_tests_replaced_as_written_by_hand(demo):
+    student = make_student_notebook(demo, "exercise_demo.ipynb")
+    for index, expected in EXPECTED.items():
+        assert student.cells[index].source == expected, index
+
+
+def test_every_other_cell_is_unchanged(demo):
+    student = make_student_notebook(demo)
+    assert len(student.cells) == len(demo.cells)
+    for index, (new, old) in enumerate(zip(student.cells, demo.cells)):
+        assert new.cell_type == old.cell_type and new.id == old.id
+        assert _tags(new) == _tags(old)
+        if index not in EXPECTED:
+            assert new.source == old.source, index
+        kept = {k: v for k, v in old.metadata.items() if k not in ("execution", "scrolled", "collapsed")}
+        assert new.metadata == kept
+
+
+def test_outputs_counts_timings_and_widget_state_are_dropped(demo):
+    assert any(c.get("outputs") for c in demo.cells) and "widgets" in demo.metadata  # fixture
+    student = make_student_notebook(demo)
+    for cell in student.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+        assert not {"execution", "scrolled", "collapsed"} & set(cell.metadata)
+    assert "widgets" not in student.metadata
+    assert student.metadata.kernelspec == demo.metadata.kernelspec
+
+
+def test_the_input_notebook_is_not_modified(demo):
+    before = copy.deepcopy(demo)
+    make_student_notebook(demo)
+    assert demo == before
+
+
+@pytest.mark.parametrize("indent", ["", "    ", "        ", "\t"])
+def test_stub_takes_the_indentation_of_the_begin_line(indent):
+    source = (f"for i in range(2):\n{indent}### BEGIN SOLUTION\n{indent}x = i\n"
+              f"{indent}### END SOLUTION\ny = 1")
+    student = make_student_notebook(_notebook(_code_cell(source, ["exercise"])))
+    assert student.cells[0].source == (f"for i in range(2):\n{indent}# YOUR CODE HERE\n"
+                                       f"{indent}raise NotImplementedError()\ny = 1")
+
+
+def test_two_regions_in_one_cell_and_stub_equals_nbgrader_python_stub():
+    assert CODE_STUB == "# YOUR CODE HERE\nraise NotImplementedError()"
+    assert TEXT_STUB == "YOUR ANSWER HERE"
+    source = ("### BEGIN SOLUTION\na = 1\n### END SOLUTION\nprint(a)\n"
+              "def f():\n    ### BEGIN SOLUTION\n    return 2\n    ### END SOLUTION")
+    student = make_student_notebook(_notebook(_code_cell(source, ["exercise"])))
+    assert student.cells[0].source == (
+        "# YOUR CODE HERE\nraise NotImplementedError()\nprint(a)\n"
+        "def f():\n    # YOUR CODE HERE\n    raise NotImplementedError()")
+
+
+BAD = [
+    ("### BEGIN SOLUTION\nx = 1", ["exercise"], r"bad\.ipynb, cell 1: .*BEGIN SOLUTION` has no matching"),
+    ("x = 1\n### END SOLUTION", ["exercise"], r"bad\.ipynb, cell 1: line 2 has `### END SOLUTION` without"),
+    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", ["exercise"],
+     r"bad\.ipynb, cell 1: line 2 opens .* inside another region"),
+    ("### BEGIN SOLUTION\nx = 1\n### END SOLUTION", [], r"bad\.ipynb, cell 1: .* not tagged 'exercise'"),
+    ("x = 1", ["exercise"], r"bad\.ipynb, cell 1: tagged 'exercise' but has no"),
+    ("ok()\n### BEGIN HIDDEN TESTS\nmore()", ["check"], r"bad\.ipynb, cell 1: .*HIDDEN TESTS` has no matching"),
+    ("ok()\n### END HIDDEN TESTS", ["check"], r"bad\.ipynb, cell 1: line 2 has `### END HIDDEN TESTS`"),
+    ("### BEGIN HIDDEN TESTS\nmore()\n### END HIDDEN TESTS", [], r"bad\.ipynb, cell 1: .* not tagged 'check'"),
+]
+
+
+@pytest.mark.parametrize("source, tags, message", BAD)
+def test_wrong_markers_are_rejected_naming_notebook_and_cell(source, tags, message):
+    nb = _notebook(_code_cell("import numpy as np"), _code_cell(source, tags))
+    with pytest.raises(ValueError, match=message):
+        make_student_notebook(nb, "bad.ipynb")
+
+
+# ---------------------------------------------------------------- folders and command line
+
+def _course(tmp_path, *extra):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "01_demo.ipynb").write_bytes(FIXTURE.read_bytes())
+    (src / "AUTHORING.md").write_text("for authors")
+    (src / "photo.txt").write_text("data a notebook reads")
+    (src / ".ipynb_checkpoints").mkdir()
+    for name, nb in extra:
+        nbformat.write(nb, src / name)
+    return src
+
+
+def test_make_student_version_writes_notebooks_and_needed_files(tmp_path):
+    src, out = _course(tmp_path), tmp_path / "out" / "student"
+    report = make_student_version(src, out)
+    assert sorted(p.name for p in out.iterdir()) == ["01_demo.ipynb", "photo.txt"]
+    assert sorted(p.name for p in report["written"]) == ["01_demo.ipynb", "photo.txt"]
+    assert _read(out / "01_demo.ipynb") == make_student_notebook(_read(FIXTURE))
+
+
+def test_keep_existing_never_overwrites_a_learners_work(tmp_path):
+    src, out = _course(tmp_path), tmp_path / "practice"
+    make_student_version(src, out, keep_existing=True)
+    work = _read(out / "01_demo.ipynb")
+    work.cells[3].source = "n_inputs = 784"  # the learner's answer
+    nbformat.write(work, out / "01_demo.ipynb")
+    nbformat.write(_read(FIXTURE), src / "02_new.ipynb")  # a notebook added to the course later
+    report = make_student_version(src, out, keep_existing=True)
+    assert _read(out / "01_demo.ipynb").cells[3].source == "n_inputs = 784"
+    assert [p.name for p in report["written"]] == ["02_new.ipynb"]
+    assert sorted(p.name for p in report["kept"]) == ["01_demo.ipynb", "photo.txt"]
+    make_student_version(src, out)  # without the flag it does overwrite
+    assert _read(out / "01_demo.ipynb").cells[3].source == EXPECTED[3]
+
+
+def test_one_bad_notebook_means_nothing_is_written(tmp_path):
+    bad = _notebook(_code_cell("### BEGIN SOLUTION\nx = 1", ["exercise"]))
+    src, out = _course(tmp_path, ("02_bad.ipynb", bad)), tmp_path / "out"
+    with pytest.raises(ValueError, match=r"02_bad\.ipynb, cell 0"):
+        make_student_version(src, out)
+    assert not out.exists()
+
+
+def test_a_folder_without_notebooks_is_an_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no notebooks"):
+        make_student_version(tmp_path, tmp_path / "out")
+
+
+def test_command_line(tmp_path, capsys):
+    src = _course(tmp_path)
+    assert main([str(src), str(tmp_path / "out")]) == 0
+    assert "wrote" in capsys.readouterr().out
+    assert main([str(src), str(tmp_path / "out"), "--keep-existing"]) == 0
+    assert "kept" in capsys.readouterr().out
+    nbformat.write(_notebook(_code_cell("x = 1", ["exercise"])), src / "03_bad.ipynb")
+    assert main([str(src), str(tmp_path / "out2")]) == 1
+    assert "03_bad.ipynb, cell 0: tagged 'exercise'" in capsys.readouterr().err
+
+
+def test_runs_as_a_module_with_default_folders(tmp_path):
+    src = _course(tmp_path)
+    (tmp_path / "notebooks").symlink_to(src)
+    done = subprocess.run([sys.executable, "-m", "cnnlab.student"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "build" / "student" / "01_demo.ipynb").exists()
+
+
+def test_importing_cnnlab_does_not_import_nbformat():
+    code = "import sys, cnnlab, cnnlab.student; print('nbformat' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "False", done.stderr
+
+
+def test_nbgrader_metadata_follows_the_tags(demo):
+    source = add_nbgrader_metadata(demo)
+    meta = {i: c.metadata.get("nbgrader") for i, c in enumerate(source.cells)}
+    assert meta[3] == {"grade": False, "solution": True, "locked": False,
+                       "grade_id": "exercise-1", "schema_version": 3}
+    assert meta[7] == {"grade": True, "solution": False, "locked": True, "points": 1,
+                       "grade_id": "check-2", "schema_version": 3}
+    assert meta[9]["grade"] and meta[9]["solution"] and meta[9]["grade_id"] == "exercise-3"
+    assert [i for i, m in meta.items() if m] == [3, 4, 6, 7, 9]
+    assert [c.source for c in source.cells] == [c.source for c in demo.cells]  # solutions kept
+
+
+# ---------------------------------------------------------------- nbgrader equivalence
+
+CELL_KEYS_NBGRADER_ADDS = {"nbgrader", "deletable", "editable"}  # its metadata and cell locks
+CELL_KEYS_WE_DROP = {"execution"}  # run timings: output metadata nbgrader's ClearOutput keeps
+NB_KEYS_IGNORED = {"widgets", "celltoolbar"}  # widget state we drop; nbgrader drops celltoolbar
+
+
+def _comparable(nb):
+    """Everything a learner sees in a notebook, minus the documented metadata differences."""
+    ignored = CELL_KEYS_NBGRADER_ADDS | CELL_KEYS_WE_DROP
+    cells = [{"cell_type": c.cell_type, "id": c.get("id"), "source": c.source,
+              "outputs": c.get("outputs"), "execution_count": c.get("execution_count"),
+              "metadata": {k: v for k, v in c.metadata.items() if k not in ignored}}
+             for c in nb.cells]
+    return {"metadata": {k: v for k, v in nb.metadata.items() if k not in NB_KEYS_IGNORED},
+            "cells": cells}
+
+
+@pytest.fixture(scope="module")
+def nbgrader():
+    """nbgrader, or a skip with the reason; in CI (CNNLAB_REQUIRE_NBGRADER=1) a failure."""
+    try:
+        import nbgrader
+    except ImportError:
+        message = "nbgrader is not installed: pip install nbgrader to test the equivalence"
+        if os.environ.get("CNNLAB_REQUIRE_NBGRADER") == "1":
+            pytest.fail(message + " (required here: CNNLAB_REQUIRE_NBGRADER=1)")
+        pytest.skip(message)
+    return nbgrader
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.name)
+def test_nbgrader_preprocessors_give_the_same_notebook(nbgrader, path):
+    from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions
+
+    solved = _read(path)
+    nb, resources = copy.deepcopy(solved), {}
+    for pre in (ClearSolutions(enforce_metadata=False), ClearOutput(),
+                ClearHiddenTests(enforce_metadata=False)):  # generate_assignment's order
+        nb, resources = pre.preprocess(nb, resources)
+    assert _comparable(make_student_notebook(solved)) == _comparable(nb)
+
+
+@pytest.mark.notebooks  # slow (about 10 s a run): nbgrader over every notebook
+@pytest.mark.parametrize("mode", ["--no-metadata", "cell-metadata"])
+def test_nbgrader_generate_assignment_gives_the_same_notebooks(nbgrader, tmp_path, mode):
+    """A real `nbgrader generate_assignment --no-db` run over the fixture and every notebook."""
+    source = tmp_path / "course" / "source" / "cnnlab"
+    source.mkdir(parents=True)
+    solved = {path.name: _read(path) for path in ALL_NOTEBOOKS}  # read once: authors may be saving
+    for name, nb in solved.items():
+        nbformat.write(nb if mode == "--no-metadata" else add_nbgrader_metadata(nb), source / name)
+    flags = ["--no-db"] + (["--no-metadata"] if mode == "--no-metadata" else [])
+    done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "cnnlab",
+                           *flags, f"--CourseDirectory.root={tmp_path / 'course'}"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name, nb in solved.items():
+        released = _read(tmp_path / "course" / "release" / "cnnlab" / name)
+        assert _comparable(make_student_notebook(nb, name)) == _comparable(released), name
+
+
+# ---------------------------------------------------------------- the learner's experience
+
+NOT_DONE = {"NotImplementedError", "ExerciseNotDone"}
+SAVE = "__cnnlab_saved__ = dict(globals())"
+RESTORE = ("(lambda g, s: ([g.pop(k) for k in list(g) if k not in s], g.update(s)))"
+           "(globals(), globals().pop('__cnnlab_saved__'));")
+
+
+def _error(cell):
+    for out in cell.get("outputs", []):
+        if out.output_type == "error":
+            return out.ename, out.evalue.splitlines()[0] if out.evalue else ""
+    return None
+
+
+def _put_back(student_source, solved_source):
+    """The student's cell with each `# YOUR CODE HERE` stub replaced by the solution region."""
+    lines, regions, inside = solved_source.split("\n"), [], False
+    for line in lines:
+        if "BEGIN SOLUTION" in line:
+            regions.append([line])
+            inside = True
+        elif inside:
+            regions[-1].append(line)
+            inside = "END SOLUTION" not in line
+    out, student, i = [], student_source.split("\n"), 0
+    while i < len(student):
+        if (student[i].strip() == "# YOUR CODE HERE" and i + 1 < len(student)
+                and student[i + 1].strip() == "raise NotImplementedError()"):
+            out.extend(regions.pop(0))
+            i += 2
+        else:
+            out.append(student[i])
+            i += 1
+    assert not regions, "more solution regions than stubs"
+    return "\n".join(out)
+
+
+def _with_exercises(path):
+    return any("exercise" in _tags(c) for c in _read(path).cells)
+
+
+@pytest.fixture(scope="module")
+def student_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("student")
+    make_student_version(ROOT / "notebooks", out)
+    return out
+
+
+def _learner_problems(solved, student, workdir):
+    """Run ``student`` cell by cell in one kernel as a learner would; return what went wrong.
+
+    After each check cell (which must fail with ExerciseNotDone), the solutions of the
+    exercises before it are put back and run with the full check (hidden tests included) in a
+    saved copy of the namespace, restored afterwards so later cells still see no solution.
+    """
+    from nbclient import NotebookClient
+
+    client = NotebookClient(student, timeout=600, allow_errors=True, kernel_name="python3",
+                            resources={"metadata": {"path": str(workdir)}})
+    problems, pending, checks = [], [], 0
+    with client.setup_kernel():
+        for index, cell in enumerate(student.cells):
+            tags = _tags(cell)
+            if "exercise" in tags and cell.cell_type == "code":
+                pending.append(index)
+            if cell.cell_type != "code":
+                continue
+            client.execute_cell(cell, index)
+            error, where = _error(cell), f"cell {index}"
+            if "exercise" in tags:
+                if error and error[0] not in NOT_DONE:
+                    problems.append(f"{where} (exercise) raised {error[0]}: {error[1]}")
+            elif "check" in tags:
+                if error is None:
+                    problems.append(f"{where} (check) passes without the solution: it does not "
+                                    "test the exercise")
+                elif error[0] == "NameError":
+                    problems.append(f"{where} (check) raised NameError: {error[1]}; a check must "
+                                    "look the answer up with check_value/check_function")
+                elif error[0] not in NOT_DONE:
+                    problems.append(f"{where} (check) raised {error[0]}: {error[1]}")
+                code = [_put_back(student.cells[i].source, solved.cells[i].source) for i in pending]
+                assert code == [solved.cells[i].source for i in pending], where
+                trial = nbformat.v4.new_code_cell("\n".join([*code, solved.cells[index].source]))
+                for step in (SAVE, trial.source, RESTORE):
+                    trial.source, trial.outputs = step, []
+                    client.execute_cell(trial, index, store_history=False)
+                    if _error(trial):
+                        problems.append(f"{where} (check) fails with the solution put back: "
+                                        f"{_error(trial)[0]}: {_error(trial)[1]}")
+                pending, checks = [], checks + 1
+            elif error and error[0] in NOT_DONE:
+                problems.append(f"{where} raised {error[0]}: it uses an exercise's answer, which "
+                                "the student version does not have; compute it with cnnlab instead")
+            elif error:
+                problems.append(f"{where} raised {error[0]}: {error[1]}")
+    return problems, checks
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_student_version_as_a_learner_meets_it(path, student_dir):
+    if not _with_exercises(path):
+        pytest.skip(f"{path.name} has no exercises: its student version is the notebook "
+                    "without outputs, which nbval already runs")
+    solved, student = _read(path), _read(student_dir / path.name)
+    problems, checks = _learner_problems(solved, student, student_dir)
+    assert checks > 0, f"{path.name}: exercises but no check cell"
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_each_exercise_is_followed_by_its_check(path):
+    """Each exercise code cell has a check cell after it, before the next exercise."""
+    kinds = [("exercise" if "exercise" in _tags(c) else "check" if "check" in _tags(c) else "")
+             for c in _read(path).cells if c.cell_type == "code"]
+    kinds = [k for k in kinds if k] + ["end"]
+    unchecked = [i for i, k in enumerate(kinds[:-1]) if k == "exercise" and kinds[i + 1] != "check"]
+    assert not unchecked, f"{path.name}: exercise(s) number {unchecked} (counted from 0) have no check after them"
+
+
+@pytest.mark.notebooks
+def test_the_learner_check_passes_on_the_fixture(tmp_path):
+    solved = _read(FIXTURE)
+    problems, checks = _learner_problems(solved, make_student_notebook(solved), tmp_path)
+    assert (problems, checks) == ([], 2)
+
+
+@pytest.mark.notebooks
+def test_the_learner_check_finds_each_kind_of_design_fault(tmp_path):
+    """A notebook with one fault of each kind: the learner check must name every one."""
+    cells = [
+        _code_cell("from cnnlab.exercises import check_value"),
+        _code_cell("### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION", ["exercise"]),
+        _code_cell("print(answer == 42)", ["check"]),  # 2: uses the learner's name directly
+        _code_cell("print(answer + 1)"),  # 3: a later cell that needs the solution
+        _code_cell("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION",
+                   ["exercise"]),
+        _code_cell('check_value("one", 1, namespace={"one": 1})', ["check"]),  # 5: vacuous
+        _code_cell("### BEGIN SOLUTION\nz = 1\n### END SOLUTION", ["exercise"]),
+        _code_cell('check_value("z", 1)\n### BEGIN HIDDEN TESTS\ncheck_value("z", 2)\n'
+                   "### END HIDDEN TESTS", ["check"]),  # 7: hidden test wrong for the solution
+        _code_cell("print(z)"),  # 8: the put-back solution must not leak into later cells
+        _code_cell("1 / 0\n### BEGIN SOLUTION\nw = 1\n### END SOLUTION", ["exercise"]),  # 9
+        _code_cell('check_value("w", 1)', ["check"]),
+        _code_cell("print(f())"),  # 11: a later cell that calls the learner's function
+    ]
+    solved = _notebook(*cells)
+    solved.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+    problems, checks = _learner_problems(solved, make_student_notebook(solved), tmp_path)
+    expected = [r"cell 2 \(check\) raised NameError: name 'answer' is not defined; a check must",
+                r"cell 3 raised NameError: name 'answer'",
+                r"cell 5 \(check\) passes without the solution",
+                r"cell 7 \(check\) fails with the solution put back: ExerciseError: `z`",
+                r"cell 8 raised NameError: name 'z'",
+                r"cell 9 \(exercise\) raised ZeroDivisionError",
+                r"cell 10 \(check\) fails with the solution put back: ZeroDivisionError",
+                r"cell 11 raised NotImplementedError: it uses an exercise's answer"]
+    assert checks == 4
+    assert len(problems) == len(expected), problems
+    for pattern, problem in zip(expected, problems):
+        assert re.match(pattern, problem), (pattern, problem)
