@@ -10,7 +10,7 @@ import numpy as np
 __all__ = ["numerical_gradient", "relative_error", "check_layer", "GradcheckReport"]
 
 
-def numerical_gradient(f, x, h=1e-6):
+def numerical_gradient(f, x, h=1e-5):
     """Central-difference gradient of the scalar function ``f`` at the array ``x``.
 
     ``x`` is nudged in place one entry at a time and restored exactly afterwards, so ``f`` may
@@ -84,7 +84,7 @@ class GradcheckReport:
         return self.passed
 
 
-def check_layer(layer, x, rng=None, h=1e-6, tol=1e-6):
+def check_layer(layer, x, rng=None, h=1e-5, tol=1e-6):
     """Compare ``layer.backward`` with numerical gradients of the input and every parameter.
 
     The loss is ``sum(forward(x) * g)`` with a random upstream gradient ``g`` (not all ones, which
