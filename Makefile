@@ -47,7 +47,8 @@ execute: $(STAMP)
 	cd notebooks && for nb in $(or $(NB),[0-9]*.ipynb); do \
 		echo "executing $$nb"; \
 		../$(BIN)/jupyter nbconvert --to notebook --execute --inplace --log-level=WARN \
-			--ExecutePreprocessor.store_widget_state=False "$$nb" || exit 1; \
+			--ExecutePreprocessor.store_widget_state=False \
+			--ExecutePreprocessor.record_timing=False "$$nb" || exit 1; \
 	done
 
 student: $(STAMP)
