@@ -63,6 +63,17 @@ def value_range(image):
     return lo, hi if hi > lo else lo + 1.0
 
 
+def small_matrix_arg(func, name, value):
+    """``value`` as an array, checked to be a 2-D matrix of numbers, at most SMALL x SMALL."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{func}: {name} must be an array of numbers, got {arr.dtype}")
+    if arr.ndim != 2 or min(arr.shape) < 1 or max(arr.shape) > SMALL:
+        raise ValueError(f"{func}: {name} must be a 2-D matrix of at most "
+                         f"{SMALL}x{SMALL}, got shape {arr.shape}")
+    return arr
+
+
 def is_small(a):
     """True for arrays drawn as numbered grids."""
     return max(np.shape(a)[:2]) <= SMALL

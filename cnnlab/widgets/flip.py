@@ -90,12 +90,7 @@ def flip_explorer(image=None, kernel="sobel x", seed=0):
         "symmetric"; ``info``.
     """
     image = C.small_matrix(7, 7) if image is None else image
-    arr = np.asarray(image)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"flip_explorer: image must be an array of numbers, got {arr.dtype}")
-    if arr.ndim != 2 or min(arr.shape) < 1 or max(arr.shape) > C.SMALL:
-        raise ValueError(f"flip_explorer: image must be a 2-D matrix of at most "
-                         f"{C.SMALL}x{C.SMALL}, got shape {arr.shape}")
+    arr = C.small_matrix_arg("flip_explorer", "image", image)
     if isinstance(kernel, str):
         kernel = kernel.lower().replace("_", " ")
         if kernel not in KERNEL_NAMES:

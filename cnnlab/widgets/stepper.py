@@ -125,12 +125,7 @@ def conv_stepper(image=None, kernel=None, stride=1, padding=0, interval=700):
     image = C.CLASSIC_IMAGE if image is None else image
     kernel = C.CLASSIC_KERNEL if kernel is None else kernel
     for name, value in (("image", image), ("kernel", kernel)):
-        arr = np.asarray(value)
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"conv_stepper: {name} must be an array of numbers, got {arr.dtype}")
-        if arr.ndim != 2 or min(arr.shape) < 1 or max(arr.shape) > C.SMALL:
-            raise ValueError(f"conv_stepper: {name} must be a 2-D matrix of at most "
-                             f"{C.SMALL}x{C.SMALL}, got shape {arr.shape}")
+        C.small_matrix_arg("conv_stepper", name, value)
     for name, value, lo in (("stride", stride, 1), ("padding", padding, 0)):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < lo:
             raise ValueError(f"conv_stepper: {name} must be an integer >= {lo}, got {value!r}")
