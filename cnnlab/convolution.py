@@ -9,17 +9,15 @@ Every output size follows one formula, per axis (d = dilation, p = padding, s = 
     out = floor((n + 2p - d(f - 1) - 1) / s) + 1
 
 Windows that do not fit are dropped. The loop versions in :mod:`cnnlab.reference` compute the
-same numbers the way the notebooks explain them; the tests check that both agree.
+same numbers the way the notebooks explain them; the tests check that both agree. The fast
+path (im2col and one matrix product, with its backward pass) is in ``cnnlab._conv_fast``.
 """
 
-import threading
-
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-from . import _validation as v
+from . import _conv_fast, _validation as v
 
-__all__ = ["output_size", "pad2d", "correlate2d", "convolve2d", "conv2d", "conv2d_backward"]
+__all__ = ["output_size", "pad2d", "correlate2d", "convolve2d", "conv2d"]
 
 
 def output_size(n, f, stride=1, padding=0, dilation=1):
@@ -207,159 +205,5 @@ def _conv2d_checked(func, x, w, b, stride, padding, dilation, shapes):
     for axis, name in ((0, "height"), (1, "width")):
         v.output_length(func, x.shape[2 + axis], w.shape[2 + axis], stride[axis], padding[axis],
                         dilation[axis], axis_name=name)
-    out, _ = _forward(x, w, b, stride, padding, dilation)
+    out, _ = _conv_fast.forward(x, w, b, stride, padding, dilation)
     return out
-
-
-# ---------------------------------------------------------------------------------------------
-# The fast path. Callers have checked the arguments; these work on arrays and int pairs.
-
-class _Workspace:
-    """Scratch arrays reused from call to call, by name.
-
-    A fresh multi-megabyte array costs page faults every time it is allocated (the allocator hands
-    large blocks back to the system when they are freed); on course-sized batches that doubled
-    the time of a convolution. Scratch arrays that never leave cnnlab are therefore kept and
-    reused: each `Conv2D` layer has its own workspace, and the functions share one per thread.
-    Arrays returned to the caller are always new.
-    """
-
-    limit = 64 * 2**20  # larger scratch arrays are not kept
-
-    def __init__(self):
-        self._arrays = {}
-
-    def get(self, name, shape, dtype):
-        """An uninitialised array of this shape and dtype, the same memory as last time if possible."""
-        arr = self._arrays.get(name)
-        if arr is None or arr.shape != shape or arr.dtype != dtype:
-            arr = np.empty(shape, dtype)
-            if arr.nbytes <= self.limit:
-                self._arrays[name] = arr
-        return arr
-
-
-_thread_local = threading.local()
-
-
-def _shared_workspace():
-    ws = getattr(_thread_local, "workspace", None)
-    if ws is None:
-        ws = _thread_local.workspace = _Workspace()
-    return ws
-
-
-def _windows(xp, kh, kw, stride, dilation):
-    """View of every window: (N, C, OH, OW, KH, KW), no copy."""
-    (sh, sw), (dh, dw) = stride, dilation
-    span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
-    win = sliding_window_view(xp, (span_h, span_w), axis=(2, 3))
-    return win[:, :, ::sh, ::sw, ::dh, ::dw]
-
-
-def _im2col(xp, kh, kw, stride, dilation, workspace):
-    """Columns (C*KH*KW, N*OH*OW) whose product with W.reshape(F, -1) is the convolution."""
-    win = _windows(xp, kh, kw, stride, dilation)
-    n, c, oh, ow = win.shape[:4]
-    cols = workspace.get("cols", (c, kh, kw, n, oh, ow), xp.dtype)
-    np.copyto(cols, win.transpose(1, 4, 5, 0, 2, 3))
-    return cols.reshape(c * kh * kw, n * oh * ow)
-
-
-def _forward(x, w, b, stride, padding, dilation, workspace=None):
-    """Return (out, cols): the convolution and the window matrix the backward pass needs.
-
-    Without a ``workspace`` (the functions) the shared one is used and ``cols`` must not be kept;
-    a layer passes its own, so its ``cols`` stay valid until its next forward pass.
-    """
-    dtype = v.result_dtype(x, w, b)
-    x = x.astype(dtype, copy=False)
-    w = w.astype(dtype, copy=False)
-    nf, c, kh, kw = w.shape
-    xp = _pad(x, *padding)
-    n = x.shape[0]
-    if workspace is None and n * nf * c <= 4 and xp.shape[2] * xp.shape[3] >= 4096:
-        out = _shifted_sum(xp, w, stride, dilation)
-        cols = None
-    else:
-        workspace = workspace or _shared_workspace()
-        cols = _im2col(xp, kh, kw, stride, dilation, workspace)
-        oh = (xp.shape[2] - (dilation[0] * (kh - 1) + 1)) // stride[0] + 1
-        ow = (xp.shape[3] - (dilation[1] * (kw - 1) + 1)) // stride[1] + 1
-        prod = workspace.get("prod", (nf, n * oh * ow), dtype)
-        np.matmul(w.reshape(nf, -1), cols, out=prod)
-        out = np.empty((n, nf, oh, ow), dtype)
-        np.copyto(out, prod.reshape(nf, n, oh, ow).transpose(1, 0, 2, 3))
-    if b is not None:
-        out += b.astype(dtype, copy=False)[None, :, None, None]
-    return out, cols
-
-
-def _shifted_sum(xp, w, stride, dilation):
-    """Few large maps: add KH*KW shifted, scaled copies of the input (no window matrix)."""
-    (sh, sw), (dh, dw) = stride, dilation
-    nf, c, kh, kw = w.shape
-    n, _, hp, wp = xp.shape
-    oh = (hp - (dh * (kh - 1) + 1)) // sh + 1
-    ow = (wp - (dw * (kw - 1) + 1)) // sw + 1
-    out = np.zeros((n, nf, oh, ow), dtype=xp.dtype)
-    for f in range(nf):
-        for ch in range(c):
-            for i in range(kh):
-                for j in range(kw):
-                    weight = w[f, ch, i, j]
-                    if weight == 0:
-                        continue
-                    r, s = i * dh, j * dw
-                    out[:, f] += weight * xp[:, ch, r:r + sh * (oh - 1) + 1:sh, s:s + sw * (ow - 1) + 1:sw]
-    return out
-
-
-def conv2d_backward(dout, x_shape, w, cols, stride, padding, dilation, workspace=None, dw=None):
-    """Gradients of :func:`conv2d` given the upstream gradient and the forward's columns.
-
-    Parameters
-    ----------
-    dout : ndarray, shape (N, F, OH, OW)
-    x_shape : tuple, the shape (N, C, H, W) of the forward input
-    w : ndarray, shape (F, C, KH, KW)
-    cols : ndarray, shape (C*KH*KW, N*OH*OW), from the forward pass
-    stride, padding, dilation : pairs of int, already resolved
-    workspace : _Workspace, optional
-        Where the scratch arrays live (a layer's own).
-    dw : ndarray, shape (F, C, KH, KW), optional
-        Written in place when given (a layer's ``grads["W"]``).
-
-    Returns
-    -------
-    dx : ndarray, shape (N, C, H, W)
-    dw : ndarray, shape (F, C, KH, KW)
-    db : ndarray, shape (F,)
-    """
-    workspace = workspace or _Workspace()
-    nf, c, kh, kw = w.shape
-    n, _, h, wd = x_shape
-    (sh, sw), (dh, dw_), (ph, pw) = stride, dilation, padding
-    oh, ow = dout.shape[2:]
-    dtype = np.result_type(dout.dtype, w.dtype)
-    dout_mat = workspace.get("dout", (nf, n, oh, ow), dtype)      # (F, N*OH*OW)
-    np.copyto(dout_mat, dout.transpose(1, 0, 2, 3))
-    dout_mat = dout_mat.reshape(nf, -1)
-    if dw is None:
-        dw = np.empty(w.shape, dtype)
-    np.matmul(dout_mat, cols.T, out=dw.reshape(nf, -1))
-    db = dout.sum(axis=(0, 2, 3))
-    dcols = workspace.get("dcols", (c * kh * kw, n * oh * ow), dtype)
-    np.matmul(w.reshape(nf, -1).T, dout_mat, out=dcols)
-    dcols = dcols.reshape(c, kh, kw, n, oh, ow)
-    dxp = workspace.get("dxp", (n, c, h + 2 * ph, wd + 2 * pw), dtype)
-    dxp[...] = 0
-    for i in range(kh):
-        for j in range(kw):
-            r, s = i * dh, j * dw_
-            dxp[:, :, r:r + sh * (oh - 1) + 1:sh, s:s + sw * (ow - 1) + 1:sw] += (
-                dcols[:, i, j].transpose(1, 0, 2, 3)
-            )
-    dx = np.empty((n, c, h, wd), dtype)
-    np.copyto(dx, dxp[:, :, ph:ph + h, pw:pw + wd])
-    return dx, dw, db

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _validation as v
 from .activations import relu_backward
-from .convolution import _Workspace, _forward as _conv_forward, conv2d_backward
+from . import _conv_fast
 from .pooling import _check_window, pool2d, pool2d_backward
 
 __all__ = ["Layer", "Conv2D", "ReLU", "MaxPool2D", "AvgPool2D", "Flatten", "Linear",
@@ -114,7 +114,7 @@ class Conv2D(Layer):
                                        (self.out_channels, self.in_channels) + self.kernel_size)
         self.params = {"W": w.astype(dtype), "b": np.zeros(self.out_channels, dtype=dtype)}
         self._init_grads()
-        self._workspace = _Workspace()  # scratch arrays reused between passes (see _Workspace)
+        self._workspace = _conv_fast._Workspace()  # scratch arrays reused between passes
 
     def __repr__(self):
         return (f"Conv2D({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -133,17 +133,16 @@ class Conv2D(Layer):
     def forward(self, x):
         x = self._input(x, 4, "(N, C, H, W)")
         self.output_shape(x.shape[1:])  # checks channels and sizes, with this layer's name
-        out, cols = _conv_forward(x, self.params["W"], self.params["b"], self.stride,
-                                  self.padding, self.dilation, workspace=self._workspace)
-        self._cache = (x.shape, cols, out.shape)
+        out, ctx = _conv_fast.forward(x, self.params["W"], self.params["b"], self.stride,
+                                      self.padding, self.dilation, workspace=self._workspace)
+        self._cache = (ctx, out.shape)
         return out
 
     def backward(self, dout):
-        x_shape, cols, out_shape = self._cached()
+        ctx, out_shape = self._cached()
         dout = self._dout(dout, out_shape)
-        dx, _, db = conv2d_backward(dout, x_shape, self.params["W"], cols, self.stride,
-                                    self.padding, self.dilation, self._workspace,
-                                    dw=self.grads["W"])
+        dx, db = _conv_fast.backward(dout, ctx, self.params["W"], self._workspace,
+                                     dw_out=self.grads["W"])
         self.grads["b"][...] = db
         return dx
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import cnnlab as cl
 from cnnlab.gradcheck import check_layer
@@ -138,3 +139,19 @@ def test_backward_checks_the_upstream_shape():
     layer.forward(np.zeros((4, 3)))
     with pytest.raises(ValueError, match=r"Linear.backward: dout must have the output's shape \(4, 2\)"):
         layer.backward(np.zeros((4, 3)))
+
+
+@settings(max_examples=25)
+@given(data=st.data())
+def test_conv2d_backward_on_random_geometry(data):
+    # both window layouts (stride 1 and strided), padding, dilation, rectangular kernels
+    kh, kw = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
+    stride = (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)))
+    padding = (data.draw(st.integers(0, 2)), data.draw(st.integers(0, 2)))
+    dilation = (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)))
+    h = data.draw(st.integers(max(1, dilation[0] * (kh - 1) + 1 - 2 * padding[0]), 6))
+    w = data.draw(st.integers(max(1, dilation[1] * (kw - 1) + 1 - 2 * padding[1]), 6))
+    seed = data.draw(st.integers(0, 2**16))
+    layer = cl.Conv2D(2, 2, (kh, kw), stride=stride, padding=padding, dilation=dilation, rng=seed)
+    report = check_layer(_nonzero_bias(layer, seed), _x(2, 2, h, w, seed=seed), rng=seed)
+    assert report.passed, str(report)
