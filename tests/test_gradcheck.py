@@ -17,7 +17,11 @@ def test_numerical_gradient_of_known_functions():
 
 def test_relative_error():
     assert relative_error([1.0, 2.0], [1.0, 2.0]) == 0.0
-    assert relative_error([1.0], [3.0]) == pytest.approx(0.5)
+    assert relative_error([1.0], [3.0]) == pytest.approx(2 / 3)
+    assert relative_error([4.0, -1.0], [4.0, 1.0]) == pytest.approx(0.5)
+    # an entry near zero is judged against the gradient's size, not its own
+    assert relative_error([2.0, 1e-9], [2.0, 1.2e-9]) < 1e-9
+    assert relative_error([0.0, 0.0], [0.0, 0.0]) == 0.0
     with pytest.raises(ValueError, match="relative_error: shapes differ"):
         relative_error([1.0], [1.0, 2.0])
 
