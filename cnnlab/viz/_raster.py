@@ -202,18 +202,6 @@ def photo_image(a, cmap=None, vmin=None, vmax=None, pad=(0, 0), boxes=(), scale=
     return img
 
 
-def hstack(images, gap=24, background=(255, 255, 255)):
-    """Place PIL images side by side, top-aligned."""
-    width = sum(im.width for im in images) + gap * (len(images) - 1)
-    height = max(im.height for im in images)
-    out = Image.new("RGB", (width, height), background)
-    x = 0
-    for im in images:
-        out.paste(im, (x, 0))
-        x += im.width + gap
-    return out
-
-
 def montage(maps, cols=None, tile=None, gap=4, signed=None, cmap=None):
     """All channels of a (C, H, W) stack as one tiled image with shared colour limits."""
     maps = np.asarray(maps, dtype=np.float32)
