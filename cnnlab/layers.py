@@ -16,7 +16,7 @@ import numpy as np
 from . import _validation as v
 from .activations import relu_backward
 from . import _conv_fast
-from .pooling import _check_window, pool2d, pool2d_backward
+from .pooling import _check_window, _pool, pool2d_backward
 
 __all__ = ["Layer", "Conv2D", "ReLU", "MaxPool2D", "AvgPool2D", "Flatten", "Linear",
            "Sequential", "Summary", "count_params"]
@@ -183,7 +183,7 @@ class _Pool(Layer):
     def forward(self, x):
         x = self._input(x, 4, "(N, C, H, W)")
         _check_window(self.name, x.shape, self.size, self.stride)
-        out = pool2d(x, self.size, self.stride, self.mode)
+        out = _pool(x, self.size, self.stride, self.mode)
         self._cache = (x, out.shape)
         return out
 

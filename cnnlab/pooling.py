@@ -51,6 +51,11 @@ def pool2d(x, size=2, stride=None, mode="max"):
         raise ValueError(f"pool2d: mode must be one of {POOL_MODES}, got {mode!r}")
     x = v.as_float_array(func, "x", x, min_ndim=2)
     size, stride = _check_window(func, x.shape, size, stride)
+    return _pool(x, size, stride, mode)
+
+
+def _pool(x, size, stride, mode):
+    """`pool2d` on an array and window already checked (the layers' forward pass)."""
     win = _windows(x, size, stride)
     if mode == "max":
         return win.max(axis=(-2, -1))

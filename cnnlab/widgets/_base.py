@@ -123,11 +123,8 @@ class Explorer(W.VBox):
     @contextlib.contextmanager
     def hold(self):
         """Change several controls with a single redraw at the end."""
-        self._holding += 1
-        try:
+        with self.quietly():
             yield self
-        finally:
-            self._holding -= 1
         if not self._holding:
             self.update()
 
