@@ -45,3 +45,49 @@ def test_import_leaves_numpy_random_state_alone():
             "print(np.random.random() == a)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
+
+
+def test_wheel_installs_every_module(tmp_path):
+    """What JupyterHub, Binder and `pip install .` get: a built wheel, installed non-editable.
+
+    The editable install that `make test` uses reads the source tree and hides a wheel that
+    leaves a subpackage out (cnnlab.viz and cnnlab.widgets once were).
+    """
+    import pathlib
+    import zipfile
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    expected = sorted(p.relative_to(root).as_posix() for p in (root / "cnnlab").rglob("*.py"))
+    # Build from a copy of the files git tracks: setuptools reuses a build/ folder left in the
+    # source tree, and a stale one hides exactly the bug this test is for.
+    source = tmp_path / "source"
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True,
+                             check=True).stdout.decode().split("\0")
+    for name in filter(None, tracked):
+        if (root / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            (source / name).write_bytes((root / name).read_bytes())
+    wheels = tmp_path / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "--disable-pip-version-check", "-q", "-w", str(wheels), str(source)],
+                   check=True, capture_output=True, cwd=tmp_path)
+    (wheel,) = wheels.glob("cnnlab-*.whl")
+    in_wheel = sorted(n for n in zipfile.ZipFile(wheel).namelist() if n.endswith(".py"))
+    assert in_wheel == expected
+
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index",
+                    "--disable-pip-version-check", "-q", "--target", str(target), str(wheel)],
+                   check=True, capture_output=True, cwd=tmp_path)
+    modules = [m[:-3].replace("/", ".").removesuffix(".__init__") for m in expected]
+    code = ("import importlib, cnnlab\n"
+            f"for m in {modules!r}:\n"
+            "    importlib.import_module(m)\n"
+            "print(cnnlab.__file__)\n")
+    # Only the installed copy on the path: the source tree is not the working directory.
+    env = {k: v for k, v in __import__("os").environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(target)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tmp_path, env=env)
+    assert out.returncode == 0, out.stderr
+    assert pathlib.Path(out.stdout.strip()).is_relative_to(target)
