@@ -6,7 +6,12 @@ errors whose message says what to do:
 - `ExerciseNotDone` (a NotImplementedError): the answer is missing, or the function still
   raises NotImplementedError, as in the student version before the exercise is done;
 - `ExerciseError` (an AssertionError): an answer is there but wrong; the message shows the
-  smallest failing case (input, expected shape, what came back) and an optional hint.
+  smallest failing case (input, expected shape, what came back) and the first hint.
+
+Hints come in tiers, from a nudge to nearly the answer: ``hints=["what is wrong", "more"]``.
+A first failure shows the first; each further failure of the same check adds the next, and
+`hint()` shows the next one without running the check again. ``explain`` is printed once the
+answer is right: why it is right, or what the bug in a find-the-bug exercise was.
 
 Examples
 --------
@@ -19,7 +24,7 @@ import sys
 
 import numpy as np
 
-__all__ = ["ExerciseNotDone", "ExerciseError", "check_value", "check_function"]
+__all__ = ["ExerciseNotDone", "ExerciseError", "check_value", "check_function", "hint"]
 
 
 class ExerciseNotDone(NotImplementedError):
@@ -28,6 +33,67 @@ class ExerciseNotDone(NotImplementedError):
 
 class ExerciseError(AssertionError):
     """The exercise has an answer, but it is not right yet."""
+
+
+# How often each check has failed in this kernel, and which failed last: the tiers of hints.
+_failures = {}
+_last_failed = None
+
+
+def _hint_list(func, hint, hints):
+    if hint is not None and hints is not None:
+        raise TypeError(f"{func}: give hint or hints, not both")
+    out = [hint] if hint is not None else list(hints or [])
+    if not all(isinstance(h, str) for h in out):
+        raise TypeError(f"{func}: hints must be strings")
+    return out
+
+
+def _fail(key, message, hints):
+    """The ExerciseError for the n-th failure of check ``key``: the first n hints."""
+    global _last_failed
+    n = _failures[key] = _failures.get(key, 0) + 1
+    _last_failed = (key, hints)
+    shown = hints[:n]
+    text = message + "".join(f"\nHint {i + 1}: {h}" if len(hints) > 1 else f"\nHint: {h}"
+                             for i, h in enumerate(shown))
+    if len(hints) > n:
+        text += "\n(Run hint() for the next hint, or fix and run this check again.)"
+    return ExerciseError(text)
+
+
+def _passed(key, message, explain):
+    _failures.pop(key, None)
+    print(message if explain is None else f"{message}\n{explain}")
+
+
+def hint():
+    """Print the next hint for the check that failed last (all of them once they run out).
+
+    Examples
+    --------
+    >>> try:
+    ...     check_value("pixels", 784, hints=["Count the pixels.", "28 rows of 28."],
+    ...                 namespace={"pixels": 28})
+    ... except ExerciseError as e:
+    ...     print(e)
+    `pixels`: got 28, which is not right yet.
+    Hint 1: Count the pixels.
+    (Run hint() for the next hint, or fix and run this check again.)
+    >>> hint()
+    Hint 2: 28 rows of 28.
+    """
+    if _last_failed is None:
+        print("No check has failed yet: run the check cell first.")
+        return
+    key, hints = _last_failed
+    n = _failures.get(key, 0)
+    if n >= len(hints):
+        print("No more hints for this check: the ones above are all there are."
+              if hints else "This check has no hints.")
+        return
+    _failures[key] = n + 1
+    print(f"Hint {n + 1}: {hints[n]}")
 
 
 def _describe(value):
@@ -60,7 +126,8 @@ def _mismatch(got, expected, rtol, atol):
     return None
 
 
-def check_value(name, expected, *, hint=None, rtol=1e-6, atol=1e-9, namespace=None):
+def check_value(name, expected, *, hint=None, hints=None, explain=None, rtol=1e-6, atol=1e-9,
+                namespace=None):
     """Check the variable ``name`` (looked up in the calling notebook) against ``expected``.
 
     Parameters
@@ -70,7 +137,12 @@ def check_value(name, expected, *, hint=None, rtol=1e-6, atol=1e-9, namespace=No
     expected : number, array_like, str or bool
         The right answer. Numbers and arrays are compared with ``numpy.allclose``.
     hint : str, optional
-        A nudge shown when the answer is wrong.
+        A nudge shown when the answer is wrong (the one-tier form of ``hints``).
+    hints : list of str, optional
+        Tiers, vaguest first: the n-th failure shows the first n (see `hint`). None of them
+        should give away the answer's expression.
+    explain : str, optional
+        Printed after "Correct!": why, or what the bug was.
     namespace : dict, optional
         Where to look ``name`` up; the caller's globals by default.
 
@@ -86,6 +158,7 @@ def check_value(name, expected, *, hint=None, rtol=1e-6, atol=1e-9, namespace=No
         ``name`` has a wrong value.
     """
     __tracebackhide__ = True
+    hints = _hint_list("check_value", hint, hints)
     if namespace is None:
         namespace = sys._getframe(1).f_globals
     if name not in namespace:
@@ -93,11 +166,12 @@ def check_value(name, expected, *, hint=None, rtol=1e-6, atol=1e-9, namespace=No
                               "cell above, run that cell, then run this check again.")
     problem = _mismatch(namespace[name], expected, rtol, atol)
     if problem:
-        raise ExerciseError(f"`{name}`: {problem}." + (f"\nHint: {hint}" if hint else ""))
-    print("Correct!")
+        raise _fail(("value", name), f"`{name}`: {problem}.", hints)
+    _passed(("value", name), "Correct!", explain)
 
 
-def check_function(func, cases, *, hint=None, rtol=1e-6, atol=1e-9, namespace=None):
+def check_function(func, cases, *, hint=None, hints=None, explain=None, rtol=1e-6, atol=1e-9,
+                   namespace=None):
     """Call the learner's function on each case and compare with the expected result.
 
     Parameters
@@ -108,7 +182,8 @@ def check_function(func, cases, *, hint=None, rtol=1e-6, atol=1e-9, namespace=No
         ``args`` is a tuple of positional arguments (or a dict of keyword arguments);
         ``expected`` the right result. Put the smallest, most telling cases first: the first
         that fails is the one shown.
-    hint : str, optional
+    hint, hints, explain : optional
+        As for `check_value`.
 
     Returns
     -------
@@ -122,6 +197,7 @@ def check_function(func, cases, *, hint=None, rtol=1e-6, atol=1e-9, namespace=No
         A case fails; the message shows its input, what was expected and what came back.
     """
     __tracebackhide__ = True
+    hints = _hint_list("check_function", hint, hints)
     if isinstance(func, str):
         ns = sys._getframe(1).f_globals if namespace is None else namespace
         if func not in ns:
@@ -138,12 +214,12 @@ def check_function(func, cases, *, hint=None, rtol=1e-6, atol=1e-9, namespace=No
             raise ExerciseNotDone(f"`{fname}` is not implemented yet: replace "
                                   "`raise NotImplementedError()` with your code and run the cell.") from None
         except Exception as exc:
-            raise ExerciseError(f"`{fname}` raised {type(exc).__name__}: {exc}\nwhen called with: "
-                                f"{shown}" + (f"\nHint: {hint}" if hint else "")) from None
+            raise _fail(("function", fname), f"`{fname}` raised {type(exc).__name__}: {exc}\n"
+                        f"when called with: {shown}", hints) from None
         problem = _mismatch(got, expected, rtol, atol)
         if problem:
-            raise ExerciseError(
-                f"`{fname}` is not right yet: {problem}.\nCalled with: {shown}\n"
-                f"Expected: {_describe(expected)}\nGot: {_describe(got)}"
-                + (f"\nHint: {hint}" if hint else ""))
-    print(f"Correct! ({len(cases)} case{'s' if len(cases) != 1 else ''} checked)")
+            raise _fail(("function", fname),
+                        f"`{fname}` is not right yet: {problem}.\nCalled with: {shown}\n"
+                        f"Expected: {_describe(expected)}\nGot: {_describe(got)}", hints)
+    _passed(("function", fname),
+            f"Correct! ({len(cases)} case{'s' if len(cases) != 1 else ''} checked)", explain)
