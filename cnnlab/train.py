@@ -387,7 +387,8 @@ class _ProgressBar:
         self.start = time.perf_counter()
         self.last_draw = -1.0
         self.done = 0.0
-        self.widget, self.handle = _notebook_bar() if _in_notebook() else (None, None)
+        self.widget, self.handle = (_notebook_bar(self.final_text()) if _in_notebook()
+                                    else (None, None))
 
     def _fraction(self, epoch, batch):
         return (epoch * self.n_batches + batch) / (self.epochs * self.n_batches)
@@ -437,8 +438,10 @@ class _ProgressBar:
         self.widget.close()
 
 
-def _notebook_bar():
-    """(widget, display handle) of a live bar, or (None, None) without ipywidgets."""
+def _notebook_bar(text):
+    """(widget, display handle) of a live bar, or (None, None) without ipywidgets. ``text`` is
+    the bar's plain-text form from the start, so a reader that ignores display updates (nbval)
+    sees the same text as the saved notebook."""
     try:
         import ipywidgets
         from IPython.display import display
@@ -446,5 +449,8 @@ def _notebook_bar():
         return None, None
     box = ipywidgets.HBox([ipywidgets.FloatProgress(value=0.0, min=0.0, max=1.0),
                            ipywidgets.Label(value="")])
-    handle = display(box, display_id=True)
+    bundle = {"text/plain": text,
+              "application/vnd.jupyter.widget-view+json": {"version_major": 2, "version_minor": 0,
+                                                           "model_id": box.model_id}}
+    handle = display(bundle, raw=True, display_id=True)
     return box, handle
