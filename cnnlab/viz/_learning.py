@@ -209,19 +209,23 @@ def default_field_photo():
     return load_photo("camera")[::4, ::4]
 
 
-def receptive_overlay(image, state, fade=0.65):
-    """The image as (H, W, 3) uint8 with every pixel the output pixel does not see faded
-    towards white (outside its field, and the holes dilation leaves inside it)."""
-    a = np.asarray(image, dtype=float)
+def overlay_layers(image, fade=0.65):
+    """(seen, unseen): the image as (H, W, 3) uint8, and the same faded towards white."""
+    a = np.asarray(image, dtype=np.float32)
     lo, hi = (0.0, 255.0) if a.min() >= 0 and a.max() > 1 else (0.0, 1.0)
     if a.min() < 0 or a.max() > 255:
         lo, hi = float(a.min()), float(a.max()) or 1.0
     a = np.clip((a - lo) / max(hi - lo, 1e-12), 0, 1) * 255
     rgb = np.repeat(a[:, :, None], 3, axis=2) if a.ndim == 2 else a[:, :, :3]
-    out = rgb.copy()
-    unseen = ~state["taps"]
-    out[unseen] = rgb[unseen] * (1 - fade) + 255 * fade
-    return out.astype(np.uint8)
+    return rgb.astype(np.uint8), (rgb * (1 - fade) + 255 * fade).astype(np.uint8)
+
+
+def receptive_overlay(image, state, layers=None):
+    """The image as (H, W, 3) uint8 with every pixel the output pixel does not see faded
+    towards white (outside its field, and the holes dilation leaves inside it). ``layers``:
+    `overlay_layers` of the image, when already computed."""
+    seen, unseen = overlay_layers(image) if layers is None else layers
+    return np.where(state["taps"][:, :, None], seen, unseen)
 
 
 def output_grid(state):

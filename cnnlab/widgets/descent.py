@@ -64,9 +64,13 @@ class GradientDescentExplorer(Explorer):
         values = [v for s, _, _ in series for v in s]
         lo = min(1e-4, min(v for v in values if v > 0))
         hi = max(0.1, max(min(v, 1e6) for v in values))
-        self.panels[0].set(G.line_chart(series, x_max=steps, y_range=(lo, hi), marks=marks))
+        legend = [(f"lr {lr:g}, momentum {mom:g}", R.SECOND)]
+        if run["plain"] is not None:
+            legend.append(("plain descent, same lr", _GREY))
+        self.panels[0].set(G.line_chart(series, x_max=steps, y_range=(lo, hi), marks=marks,
+                                        legend=legend))
         self.panels[1].set(self._filter_image(run["filter"]))
-        self.panels[1].set_title(f"learned filter (bias {run['bias']:.2f})")
+        self.panels[1].set_title(f"learned filter (bias {round(run['bias'], 2) + 0.0:.2f})")
         lines = summary_lines(run, steps)
         self.set_info("<br>".join(html.escape(t) for t in lines), "\n".join(lines))
 
