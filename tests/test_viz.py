@@ -251,6 +251,20 @@ def test_show_architecture_draws_lenet5_with_shapes_and_counts():
     fig.canvas.draw()
 
 
+def test_show_architecture_draws_the_digits_cnn_of_notebook_09():
+    model = cl.Sequential(
+        cl.Conv2D(1, 16, 3, padding=1, rng=1), cl.ReLU(), cl.MaxPool2D(2),
+        cl.Conv2D(16, 32, 3, padding=1, rng=1), cl.ReLU(), cl.MaxPool2D(2), cl.Flatten(),
+        cl.Linear(32 * 2 * 2, 10, rng=1))
+    words = texts(viz.show_architecture(model, (1, 8, 8)).axes[0])
+    names, shapes, counts = words[0::3], words[1::3], words[2::3]
+    assert names == ["Input", "Conv2D", "ReLU", "MaxPool2D", "Conv2D", "ReLU", "MaxPool2D",
+                     "Flatten", "Linear", "softmax"]
+    assert shapes[3] == "16\u00d74\u00d74" and shapes[7] == "128"
+    # 16 * (9 + 1), 32 * (16 * 9 + 1), 128 * 10 + 10
+    assert [counts[1], counts[4], counts[8]] == ["160 params", "4,640 params", "1,290 params"]
+
+
 def test_show_architecture_snakes_and_draws_unknown_layers():
     class Scale(cl.layers.Layer):  # a layer show_architecture has never heard of
         def forward(self, x):

@@ -763,3 +763,20 @@ def test_new_explorers_are_widgets_with_a_text_repr():
         assert isinstance(ex, W.Box) and ex.message == ""
         assert all(isinstance(c, W.ValueWidget) for c in ex.controls.values())
         assert "(run the notebook to use it)" in repr(ex)
+
+
+@pytest.mark.parametrize("build, control, values", [
+    (lambda: widgets.softmax_explorer(), "temperature", [0.5, 2.0, 1.0, 3.0, 0.2]),
+    (lambda: widgets.gradient_descent_explorer(momentum=0.9, steps=500), "lr",
+     [0.3, 0.1, 1.0, 0.3, 0.1]),
+    (lambda: widgets.receptive_field_explorer(load_photo("camera")), "kernel1", [5, 3, 7, 5, 3]),
+])
+def test_new_explorers_update_quickly(build, control, values):
+    ex = build()
+    times = []
+    for value in values:
+        t = time.perf_counter()
+        ex.controls[control].value = value
+        times.append(time.perf_counter() - t)
+    assert ex.message == ""
+    assert np.median(times) < 0.5  # the benchmark's target is 0.1 s; this only catches blow-ups

@@ -49,8 +49,24 @@ def _decade_label(d):
     return f"1e{d}" if d < -2 or d > 3 else f"{10.0 ** d:g}"
 
 
+def nice_ticks(top, most=6):
+    """0 and multiples of 1, 2 or 5 times a power of ten up to ``top``, at most ``most`` of them.
+
+    >>> nice_ticks(310)
+    [0, 100, 200, 300]
+    >>> nice_ticks(500)
+    [0, 100, 200, 300, 400, 500]
+    """
+    for power in range(0, 12):
+        for base in (1, 2, 5):
+            step = base * 10 ** power
+            if top / step < most:
+                return [step * k for k in range(int(top // step) + 1)]
+    return [0, top]
+
+
 def line_chart(series, width=440, height=280, log=True, x_max=None, y_range=None,
-               xlabel="step", marks=()):
+               xlabel="step", marks=(), legend=()):
     """Curves over steps 0, 1, 2, ...: ``series`` is a list of (values, rgb, width).
 
     With ``log`` the y axis is log10 with a grid line per decade. ``y_range`` (lo, hi) fixes the
@@ -87,9 +103,10 @@ def line_chart(series, width=440, height=280, log=True, x_max=None, y_range=None
         draw.line([left, y, left + pw, y], fill=_LIGHT)
         text = _decade_label(int(t)) if log else f"{t:.3g}"
         draw.text((left - 6, y), text, fill=_AXIS, font=small, anchor="rm")
-    for i in np.linspace(0, n_max, 5):
+    for i in nice_ticks(n_max):
         x = left + pw * i / n_max
-        draw.text((x, top + ph + 6), f"{int(round(i))}", fill=_AXIS, font=small, anchor="mt")
+        draw.line([x, top + ph, x, top + ph + 4], fill=_AXIS)
+        draw.text((x, top + ph + 6), f"{i}", fill=_AXIS, font=small, anchor="mt")
     draw.text((left + pw / 2, height - 4), xlabel, fill=_AXIS, font=small, anchor="mb")
     draw.line([left, top, left, top + ph, left + pw, top + ph], fill=_AXIS, width=2)
     for (_, color, lw), v in zip(series, finite):
@@ -106,4 +123,8 @@ def line_chart(series, width=440, height=280, log=True, x_max=None, y_range=None
             x, y = xy(i, v)
             y = min(max(y, top), top + ph)
             draw.ellipse([x - 5, y - 5, x + 5, y + 5], fill=color, outline=(0, 0, 0))
+    for k, (text, color) in enumerate(legend):  # bottom left: descending curves leave it free
+        y = top + ph - 12 - 18 * (len(legend) - 1 - k)
+        draw.line([left + 10, y, left + 32, y], fill=color, width=3)
+        draw.text((left + 38, y), text, fill=(0, 0, 0), font=small, anchor="lm")
     return img

@@ -82,18 +82,26 @@ class EdgeFilterProblem:
         """Losses after 0..steps updates (``velocity = momentum * velocity - lr * grad``,
         ``w += velocity``, as `cnnlab.train.SGD`), the final weights, and the step at which the
         loss passed ``blow_up`` times its start (None if it did not: it stops there)."""
+        h = lr * 2 * self.q  # lr times the Hessian: lr * grad = h @ w - hb
+        hb = h @ self.best
         w = self.start.copy()
         v = np.zeros(10)
-        losses = [self.loss(w)]
-        diverged = None
+        ws = np.empty((steps + 1, 10))
+        ws[0] = w
         for step in range(1, steps + 1):
-            v = momentum * v - lr * (2 * self.q @ (w - self.best))
+            v = momentum * v - (h @ w - hb)
             w = w + v
-            losses.append(self.loss(w))
-            if not np.isfinite(losses[-1]) or losses[-1] > blow_up * losses[0]:
-                diverged = step
+            ws[step] = w
+            if step % 8 == 0 and np.abs(w).max() > 1e8:  # far past any blow-up: stop before
+                ws = ws[:step + 1]                         # the floats overflow
                 break
-        return {"losses": np.array(losses), "w": w, "filter": w[:9].reshape(3, 3),
+        e = ws - self.best
+        losses = np.maximum(np.einsum("ij,jk,ik->i", e, self.q, e), 0.0) + self.min_loss
+        over = np.flatnonzero(~np.isfinite(losses) | (losses > blow_up * losses[0]))
+        diverged = int(over[0]) if over.size else None
+        if diverged is not None:
+            losses, w = losses[:diverged + 1], ws[diverged]
+        return {"losses": losses, "w": w, "filter": w[:9].reshape(3, 3),
                 "bias": float(w[9]), "diverged": diverged}
 
 
@@ -209,19 +217,23 @@ def default_field_photo():
     return load_photo("camera")[::4, ::4]
 
 
-def receptive_overlay(image, state, fade=0.65):
-    """The image as (H, W, 3) uint8 with every pixel the output pixel does not see faded
-    towards white (outside its field, and the holes dilation leaves inside it)."""
-    a = np.asarray(image, dtype=float)
+def overlay_layers(image, fade=0.65):
+    """(seen, unseen): the image as (H, W, 3) uint8, and the same faded towards white."""
+    a = np.asarray(image, dtype=np.float32)
     lo, hi = (0.0, 255.0) if a.min() >= 0 and a.max() > 1 else (0.0, 1.0)
     if a.min() < 0 or a.max() > 255:
         lo, hi = float(a.min()), float(a.max()) or 1.0
     a = np.clip((a - lo) / max(hi - lo, 1e-12), 0, 1) * 255
     rgb = np.repeat(a[:, :, None], 3, axis=2) if a.ndim == 2 else a[:, :, :3]
-    out = rgb.copy()
-    unseen = ~state["taps"]
-    out[unseen] = rgb[unseen] * (1 - fade) + 255 * fade
-    return out.astype(np.uint8)
+    return rgb.astype(np.uint8), (rgb * (1 - fade) + 255 * fade).astype(np.uint8)
+
+
+def receptive_overlay(image, state, layers=None):
+    """The image as (H, W, 3) uint8 with every pixel the output pixel does not see faded
+    towards white (outside its field, and the holes dilation leaves inside it). ``layers``:
+    `overlay_layers` of the image, when already computed."""
+    seen, unseen = overlay_layers(image) if layers is None else layers
+    return np.where(state["taps"][:, :, None], seen, unseen)
 
 
 def output_grid(state):

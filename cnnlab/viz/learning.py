@@ -77,7 +77,8 @@ def gradient_descent_explorer(lr=0.1, momentum=0.0, steps=100, seed=0, fig=None)
     ax_loss.grid(alpha=0.3)
     ax_loss.legend(fontsize=10)
     lim = {"cmap": R.DIVERGING, "vmin": -L.FILTER_LIMIT, "vmax": L.FILTER_LIMIT, "fmt": "{:.2f}"}
-    show_matrix(run["filter"], ax=ax_w, title=f"learned (bias {run['bias']:.2f})", **lim)
+    bias = round(run["bias"], 2) + 0.0  # no "-0.00"
+    show_matrix(run["filter"], ax=ax_w, title=f"learned (bias {bias:.2f})", **lim)
     show_matrix(problem.target, ax=ax_t, title="target: Sobel x", **{**lim, "fmt": None})
     lines = L.summary_lines(run, steps)[:1]
     warning = L.divergence_text(run)

@@ -3,6 +3,7 @@
 import html
 
 import ipywidgets as W
+import numpy as np
 
 from ..viz import _charts as G
 from ..viz import _learning as L
@@ -61,12 +62,16 @@ class GradientDescentExplorer(Explorer):
             series.append((run["plain"]["losses"], _GREY, 2))
         series.append((run["losses"], R.SECOND, 3))
         marks = [(len(run["losses"]) - 1, run["losses"][-1], R.HIGHLIGHT)] if run["diverged"] else []
-        values = [v for s, _, _ in series for v in s]
-        lo = min(1e-4, min(v for v in values if v > 0))
-        hi = max(0.1, max(min(v, 1e6) for v in values))
-        self.panels[0].set(G.line_chart(series, x_max=steps, y_range=(lo, hi), marks=marks))
+        values = np.concatenate([s for s, _, _ in series])
+        lo = min(1e-4, float(values[values > 0].min()))
+        hi = max(0.1, min(float(values.max()), 1e6))
+        legend = [(f"lr {lr:g}, momentum {mom:g}", R.SECOND)]
+        if run["plain"] is not None:
+            legend.append(("plain descent, same lr", _GREY))
+        self.panels[0].set(G.line_chart(series, x_max=steps, y_range=(lo, hi), marks=marks,
+                                        legend=legend))
         self.panels[1].set(self._filter_image(run["filter"]))
-        self.panels[1].set_title(f"learned filter (bias {run['bias']:.2f})")
+        self.panels[1].set_title(f"learned filter (bias {round(run['bias'], 2) + 0.0:.2f})")
         lines = summary_lines(run, steps)
         self.set_info("<br>".join(html.escape(t) for t in lines), "\n".join(lines))
 

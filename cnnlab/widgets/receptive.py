@@ -37,6 +37,7 @@ class ReceptiveFieldExplorer(Explorer):
                 controls[f"{key}{n}"] = _small_slider(key, value, max(LIMITS[key], value))
         h, w = image.shape[:2]
         self._scale = max(1, 400 // max(h, w))
+        self._layers = L.overlay_layers(image)  # the photo as is and faded, computed once
         panels = [Panel(f"input {h}\u00d7{w}"), Panel("output")]
         self.state = None
         super().__init__(controls, panels)
@@ -68,8 +69,10 @@ class ReceptiveFieldExplorer(Explorer):
             (nt, nb), (nl, nr) = s["neighbour"]
             boxes.append((nt, nl, nb - nt + 1, nr - nl + 1, R.SECOND, 2))
         boxes.append((top, left, bottom - top + 1, right - left + 1, R.HIGHLIGHT, 3))
-        self.panels[0].set(R.photo_image(L.receptive_overlay(self.image, s), boxes=boxes,
-                                         scale=self._scale))
+        # Large photos go as JPEG (fast to encode; a 512 x 512 PNG costs about 60 ms).
+        self.panels[0].set(R.photo_image(L.receptive_overlay(self.image, s, self._layers),
+                                         boxes=boxes, scale=self._scale),
+                           photo=self._scale == 1)
         oh, ow = s["out"]
         i, j = s["pixel"]
         scale = max(1, 160 // max(oh, ow))
@@ -84,8 +87,8 @@ class ReceptiveFieldExplorer(Explorer):
     def _on_message(self):
         self.state = None
         self.panels[1].clear()
-        self.panels[0].set(R.photo_image(L.receptive_overlay(
-            self.image, {"taps": np.ones(self.image.shape[:2], bool)}), scale=self._scale))
+        self.panels[0].set(R.photo_image(self._layers[0], scale=self._scale),
+                           photo=self._scale == 1)
         self.set_info("", "")
 
 
