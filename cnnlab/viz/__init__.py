@@ -25,3 +25,6 @@ __all__ = ["show_image", "show_matrix", "show_feature_maps", "show_filters", "ne
            "color_limits", "get_kernel", "KERNEL_NAMES",
            "conv_explorer", "conv_stepper", "arithmetic_explorer", "pooling_explorer",
            "param_counter", "feature_map_explorer", "flip_explorer"]
+
+from .backprop import show_backprop_graph, show_conv_backward, show_pool_backward  # noqa: E402
+__all__ += ["show_backprop_graph", "show_conv_backward", "show_pool_backward"]
