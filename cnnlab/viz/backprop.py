@@ -15,7 +15,7 @@ from ..convolution import correlate2d, pad2d
 from ..pooling import _check_window, _windows, pool2d_backward
 from .plots import new_figure, show_matrix
 
-__all__ = ["show_backprop_graph", "show_conv_backward", "show_pool_backward"]
+__all__ = ["show_backprop_graph", "show_conv_backward", "show_pool_backward", "graph_values"]
 
 _BACKWARD = "#d55e00"    # Okabe-Ito vermillion: gradients
 _NODE = "#f2f2f2"
