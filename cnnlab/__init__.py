@@ -19,6 +19,7 @@ from .layers import (AvgPool2D, BatchNorm1D, BatchNorm2D, Conv2D, Dropout, Flatt
                      count_params)
 from .losses import cross_entropy
 from .pooling import avg_pool2d, max_pool2d, sum_pool2d
+from .receptive import receptive_field
 
 __version__ = "0.1.0"
 
@@ -31,4 +32,5 @@ __all__ = [
     "count_params",
     "conv2d_backward", "linear_backward",
     "BatchNorm1D", "BatchNorm2D", "Dropout", "GlobalAvgPool2D", "Residual", "count_macs",
+    "receptive_field",
 ]
