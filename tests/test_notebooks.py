@@ -122,6 +122,17 @@ def test_the_course_has_debug_exercises_and_open_experiments():
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_debug_exercises_show_the_bug_before_asking_for_the_fix(path):
+    code = _cells(path, "code")
+    for i, cell in enumerate(code):
+        if "debug" in _tags(cell):
+            demo = code[i - 1] if i else None
+            assert demo is not None and not {"exercise", "check"} & set(_tags(demo)) and demo["outputs"], (
+                f"{path.name}: a 'debug' exercise needs, just before it, an untagged code cell that runs the "
+                f"subtly wrong code and shows what it gets wrong on a small case:\n{_src(cell)[:200]}")
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
 def test_experiments_are_open_and_run(path):
     for cell in _kind(path, "experiment"):
         src = _src(cell)
