@@ -184,7 +184,8 @@ def _answer_expressions(exercise_src):
         m = re.match(r"return\s+(.+)", line) or re.match(r"[\w\[\], .]+?\s*[-+*/]?=(?!=)\s*(.+)", line)
         expr = m.group(1) if m else line
         squashed = _squash(expr)
-        trivial = re.fullmatch(r"[\w.]+|[\d.\-+]+|np\.asarray\(.*\)|np\.(zeros|empty)\(.*\)|.*\.shape", squashed)
+        trivial = re.fullmatch(r"[\w.]+(,[\w.]+)*|[\d.\-+]+|np\.asarray\(.*\)|np\.(zeros|empty)\(.*\)|.*\.shape",
+                               squashed)                # names, numbers, conversions, shapes
         if len(squashed) >= 6 and not trivial:
             found.append(squashed)
     return found
