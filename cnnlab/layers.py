@@ -11,6 +11,8 @@ Every layer has:
   optimiser can hold on to them.
 """
 
+import threading
+
 import numpy as np
 
 from . import _validation as v
@@ -114,7 +116,6 @@ class Conv2D(Layer):
                                        (self.out_channels, self.in_channels) + self.kernel_size)
         self.params = {"W": w.astype(dtype), "b": np.zeros(self.out_channels, dtype=dtype)}
         self._init_grads()
-        self._workspace = _conv_fast._Workspace()  # scratch arrays reused between passes
 
     def __repr__(self):
         return (f"Conv2D({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -134,15 +135,19 @@ class Conv2D(Layer):
         x = self._input(x, 4, "(N, C, H, W)")
         self.output_shape(x.shape[1:])  # checks channels and sizes, with this layer's name
         out, ctx = _conv_fast.forward(x, self.params["W"], self.params["b"], self.stride,
-                                      self.padding, self.dilation, workspace=self._workspace)
-        self._cache = (ctx, out.shape)
+                                      self.padding, self.dilation, func="Conv2D")
+        self._cache = (ctx, out.shape, threading.get_ident())
         return out
 
     def backward(self, dout):
-        ctx, out_shape = self._cached()
+        ctx, out_shape, thread = self._cached()
+        if thread != threading.get_ident():
+            raise RuntimeError("Conv2D.backward: the last forward pass ran in another thread, so "
+                               "its saved input is not this thread's; give each thread its own "
+                               "layer (copy.deepcopy(model))")
         dout = self._dout(dout, out_shape)
-        dx, db = _conv_fast.backward(dout, ctx, self.params["W"], self._workspace,
-                                     dw_out=self.grads["W"])
+        dx, db = _conv_fast.backward(dout, ctx, self.params["W"], dw_out=self.grads["W"],
+                                     func="Conv2D")
         self.grads["b"][...] = db
         return dx
 
