@@ -23,6 +23,10 @@ Two ways to build a tile's window matrix:
 For a few large maps (one filter over a photo) adding KH*KW shifted copies of the input beats
 both. Scratch arrays live in a per-thread `_Workspace`, so threads never share one; arrays
 returned to callers are always new.
+
+Grouped convolution (``groups`` G > 1, w of shape (F, C/G, KH, KW)): the rows of ``cols`` are
+ordered by channel, so group g's rows are one contiguous block; the G products of each group's
+filters with its block are one batched matrix product.
 """
 
 import os
@@ -74,8 +78,9 @@ def _shared_workspace():
 class _Geometry:
     """Sizes of one convolution, how its window matrix is built, and how the batch is tiled."""
 
-    def __init__(self, x_shape, w_shape, stride, padding, dilation, itemsize):
+    def __init__(self, x_shape, w_shape, stride, padding, dilation, groups, itemsize):
         self.n, self.c, self.h, self.w = x_shape
+        self.groups = groups
         self.f, _, self.kh, self.kw = w_shape
         self.stride, self.padding, self.dilation = stride, padding, dilation
         (ph, pw), (dh, dw), (sh, sw) = padding, dilation, stride
@@ -132,6 +137,20 @@ def _im2col(xp, g, r0, r1, workspace):
     return cols.reshape(g.k, -1)
 
 
+def _per_group(a, g):
+    """View a (rows, cols) matrix as (G, rows / G, cols): one block of rows per group."""
+    return a.reshape(g.groups, a.shape[0] // g.groups, a.shape[1])
+
+
+def _matmul(a, b, g, out, transpose_a=False, transpose_b=False):
+    """out = a @ b, or group by group (a batched product) when the convolution has groups."""
+    if g.groups == 1:
+        return np.matmul(a.T if transpose_a else a, b.T if transpose_b else b, out=out)
+    a, b = _per_group(a, g), _per_group(b, g)
+    return np.matmul(a.transpose(0, 2, 1) if transpose_a else a,
+                     b.transpose(0, 2, 1) if transpose_b else b, out=_per_group(out, g))
+
+
 def _empty(func, shape, dtype, what):
     """np.empty, or a MemoryError that names the function, the array and its size."""
     nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
@@ -151,7 +170,14 @@ def _empty(func, shape, dtype, what):
                           "float32") from None
 
 
-def forward(x, w, b, stride, padding, dilation, workspace=None, func="conv2d"):
+def context(x, w, stride, padding, dilation, groups=1):
+    """What `backward` needs, without running the forward pass (for `conv2d_backward`)."""
+    dtype = np.result_type(x.dtype, w.dtype)
+    g = _Geometry(x.shape, w.shape, stride, padding, dilation, groups, np.dtype(dtype).itemsize)
+    return g, x
+
+
+def forward(x, w, b, stride, padding, dilation, groups=1, workspace=None, func="conv2d"):
     """Return (out, ctx): the convolution (N, F, OH, OW) and what `backward` needs.
 
     ``ctx`` holds the geometry and a reference to ``x`` (not a copy, and no window matrix): the
@@ -161,19 +187,19 @@ def forward(x, w, b, stride, padding, dilation, workspace=None, func="conv2d"):
     dtype = np.result_type(x.dtype, w.dtype, *([] if b is None else [b.dtype]))
     x = x.astype(dtype, copy=False)
     w = w.astype(dtype, copy=False)
-    g = _Geometry(x.shape, w.shape, stride, padding, dilation, np.dtype(dtype).itemsize)
+    g = _Geometry(x.shape, w.shape, stride, padding, dilation, groups, np.dtype(dtype).itemsize)
     out = _empty(func, (g.n, g.f, g.oh, g.ow), dtype, "output")
-    if g.n * g.f * g.c <= 4 and g.hp * g.wp >= 4096:
+    if groups == 1 and g.n * g.f * g.c <= 4 and g.hp * g.wp >= 4096:
         _shifted_sum(x, w, g, out)
     else:
         ws = _shared_workspace()
-        wmat = w.reshape(g.f, g.k)
+        wmat = w.reshape(g.f, g.k // groups)
         for n0, n1, bands in g.tiles():
             xp = _padded(x[n0:n1], g, ws)
             for r0, r1 in bands:
                 cols = _im2col(xp, g, r0, r1, ws)
                 prod = ws.get("prod", (g.f, cols.shape[1]), dtype)
-                np.matmul(wmat, cols, out=prod)
+                _matmul(wmat, cols, g, out=prod)
                 tile = prod.reshape(g.f, n1 - n0, r1 - r0, g.row)[..., :g.ow]
                 out[n0:n1, :, r0:r1] = tile.transpose(1, 0, 2, 3)
     if b is not None:
@@ -205,9 +231,9 @@ def backward(dout, ctx, w, workspace=None, dw_out=None, func="conv2d"):
     ----------
     dout : ndarray, shape (N, F, OH, OW)
     ctx : what `forward` returned
-    w : ndarray, shape (F, C, KH, KW)
+    w : ndarray, shape (F, C/G, KH, KW)
     workspace : ignored (scratch is per thread)
-    dw_out : ndarray, shape (F, C, KH, KW), written in place
+    dw_out : ndarray, shape (F, C/G, KH, KW), written in place
 
     Returns
     -------
@@ -217,9 +243,10 @@ def backward(dout, ctx, w, workspace=None, dw_out=None, func="conv2d"):
     g, x = ctx
     dtype = np.result_type(dout.dtype, w.dtype, x.dtype)
     ws = _shared_workspace()
-    wmat = w.reshape(g.f, g.k).astype(dtype, copy=False)
-    dw_flat = dw_out.reshape(g.f, g.k)
-    dw_tile = ws.get("dw_tile", (g.f, g.k), dtype)
+    kg = g.k // g.groups  # window numbers per filter: (C/G)*KH*KW
+    wmat = w.reshape(g.f, kg).astype(dtype, copy=False)
+    dw_flat = dw_out.reshape(g.f, kg)
+    dw_tile = ws.get("dw_tile", (g.f, kg), dtype)
     dx = _empty(func, (g.n, g.c, g.h, g.w), dtype, "input gradient")
     (ph, pw), (dh, dw), (sh, sw) = g.padding, g.dilation, g.stride
     first = True
@@ -238,13 +265,13 @@ def backward(dout, ctx, w, workspace=None, dw_out=None, func="conv2d"):
             dmat[..., :g.ow] = dout[n0:n1, :, r0:r1].transpose(1, 0, 2, 3)
             dmat = dmat.reshape(g.f, -1)
             if first:
-                np.matmul(dmat, cols.T, out=dw_flat)
+                _matmul(dmat, cols, g, out=dw_flat, transpose_b=True)
                 first = False
             else:
-                np.matmul(dmat, cols.T, out=dw_tile)
+                _matmul(dmat, cols, g, out=dw_tile, transpose_b=True)
                 dw_flat += dw_tile
             dcols = ws.get("dcols", (g.k, dmat.shape[1]), dtype)
-            np.matmul(wmat.T, dmat, out=dcols)
+            _matmul(wmat, dmat, g, out=dcols, transpose_a=True)
             dcols = dcols.reshape(g.c, g.kh, g.kw, n, rows, g.row)
             if g.runs:
                 flat = dxp.reshape(n, g.c, -1)

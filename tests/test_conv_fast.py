@@ -33,7 +33,7 @@ def tile_bytes(n):
 @pytest.mark.parametrize("stride", [(1, 1), (2, 1)])
 def test_tiles_cover_every_output_row_of_every_sample_once(tile, stride):
     with tile_bytes(tile):
-        g = _conv_fast._Geometry((5, 3, 9, 7), (2, 3, 3, 3), stride, (1, 1), (1, 1), 8)
+        g = _conv_fast._Geometry((5, 3, 9, 7), (2, 3, 3, 3), stride, (1, 1), (1, 1), 1, 8)
     seen = np.zeros((g.n, g.oh), int)
     for n0, n1, bands in g.tiles():
         for r0, r1 in bands:
@@ -45,7 +45,9 @@ def test_tiles_cover_every_output_row_of_every_sample_once(tile, stride):
 @settings(max_examples=40, deadline=None)
 @given(data=st.data())
 def test_tiled_forward_and_backward_equal_the_reference(data):
-    n, c, f = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
+    groups = data.draw(st.integers(1, 2))
+    n = data.draw(st.integers(1, 3))
+    c, f = groups * data.draw(st.integers(1, 2)), groups * data.draw(st.integers(1, 2))
     kh, kw = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
     stride = (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)))
     padding = (data.draw(st.integers(0, 2)), data.draw(st.integers(0, 2)))
@@ -56,7 +58,7 @@ def test_tiled_forward_and_backward_equal_the_reference(data):
     seed = data.draw(st.integers(0, 2**16))
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, c, h, w))
-    kwargs = dict(stride=stride, padding=padding, dilation=dilation)
+    kwargs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
     layer = cl.Conv2D(c, f, (kh, kw), rng=seed, **kwargs)
     layer.params["b"][...] = rng.normal(size=f)
     with tile_bytes(tile):
