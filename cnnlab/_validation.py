@@ -38,14 +38,22 @@ def as_float_array(func, name, value, ndim=None, min_ndim=None):
         raise ValueError(f"{func}: {name} must be {expected}, got shape {arr.shape}")
     if min_ndim is not None and arr.ndim < min_ndim:
         raise ValueError(f"{func}: {name} must have at least {min_ndim} dimensions, got shape {arr.shape}")
-    if arr.size and not np.all(np.isfinite(arr)):
+    # min and max need no temporary array (np.isfinite would allocate one the size of the input);
+    # a NaN anywhere makes both NaN
+    if arr.size and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
         raise ValueError(f"{func}: {name} contains NaN or infinite values")
     return arr
 
 
 _SHAPE_NAMES = {
     ("conv2d", "x"): "(N, C, H, W)",
-    ("conv2d", "w"): "(F, C, KH, KW)",
+    ("conv2d", "w"): "(F, C/groups, KH, KW)",
+    ("conv2d_backward", "x"): "(N, C, H, W)",
+    ("conv2d_backward", "w"): "(F, C/groups, KH, KW)",
+    ("conv2d_backward", "dout"): "(N, F, OH, OW)",
+    ("linear_backward", "dout"): "(N, D_out)",
+    ("linear_backward", "x"): "(N, D_in)",
+    ("linear_backward", "W"): "(D_in, D_out)",
     ("correlate2d", "image"): "(H, W)",
     ("correlate2d", "kernel"): "(KH, KW)",
     ("convolve2d", "image"): "(H, W)",

@@ -307,7 +307,7 @@ def fit(model, X, y, epochs, batch_size, optimizer, X_val=None, y_val=None, rng=
     was_training = getattr(model, "training", True)
     limit = None
     try:
-        model.train()
+        _set_mode(model, True)
         for epoch in range(epochs):
             order = rng.permutation(len(X))
             total, correct = 0.0, 0
@@ -335,20 +335,27 @@ def fit(model, X, y, epochs, batch_size, optimizer, X_val=None, y_val=None, rng=
             history["loss"].append(total / len(X))
             history["accuracy"].append(correct / len(X))
             if X_val is not None:
-                model.eval()
+                _set_mode(model, False)
                 history["val_loss"].append(_mean_loss(model, loss_fn, X_val, y_val, batch_size))
                 history["val_accuracy"].append(accuracy(model, X_val, y_val, batch_size))
-                model.train()
+                _set_mode(model, True)
             if bar:
                 bar.end_epoch(epoch, {k: vals[-1] for k, vals in history.items()})
     finally:
-        model.train(was_training)
+        _set_mode(model, was_training)
         if bar:
             bar.close(history.stopped)
     if history.stopped:
         print(f"fit stopped early: {history.stopped}. Try a smaller learning rate (lr); the "
               f"history holds the {len(history['loss'])} completed epoch(s).", flush=True)
     return history
+
+
+def _set_mode(model, training):
+    """Training or evaluation mode, for cnnlab models (other objects with forward/backward have
+    no modes and are left alone)."""
+    if callable(getattr(model, "train", None)):
+        model.train(training)
 
 
 def _augmented(augment, xb, rng):
@@ -387,8 +394,7 @@ class _ProgressBar:
         self.start = time.perf_counter()
         self.last_draw = -1.0
         self.done = 0.0
-        self.widget, self.handle = (_notebook_bar(self.final_text()) if _in_notebook()
-                                    else (None, None))
+        self.widget, self.handle = _notebook_bar() if _in_notebook() else (None, None)
 
     def _fraction(self, epoch, batch):
         return (epoch * self.n_batches + batch) / (self.epochs * self.n_batches)
@@ -433,15 +439,21 @@ class _ProgressBar:
             if stopped:
                 sys.stderr.write("\n")
             return
-        from IPython.display import Pretty
-        self.handle.update(Pretty(self.final_text(stopped)))
+        # The live bar goes (its display is emptied: nothing to store, nothing for nbval to
+        # compare) and the finished bar is printed, so the saved notebook and a re-run show the
+        # same text. nbval ignores display updates, which is why the text is printed, not shown
+        # by updating the display.
+        self.handle.update({}, raw=True)
         self.widget.close()
+        print(self.final_text(stopped), flush=True)
 
 
-def _notebook_bar(text):
-    """(widget, display handle) of a live bar, or (None, None) without ipywidgets. ``text`` is
-    the bar's plain-text form from the start, so a reader that ignores display updates (nbval)
-    sees the same text as the saved notebook."""
+def _notebook_bar():
+    """(widget, display handle) of a live bar, or (None, None) without ipywidgets.
+
+    The bar is displayed without the text/plain form a widget usually carries: that text
+    ("HBox(children=...)") is what a saved notebook would show in its place.
+    """
     try:
         import ipywidgets
         from IPython.display import display
@@ -449,8 +461,6 @@ def _notebook_bar(text):
         return None, None
     box = ipywidgets.HBox([ipywidgets.FloatProgress(value=0.0, min=0.0, max=1.0),
                            ipywidgets.Label(value="")])
-    bundle = {"text/plain": text,
-              "application/vnd.jupyter.widget-view+json": {"version_major": 2, "version_minor": 0,
-                                                           "model_id": box.model_id}}
+    bundle = {k: v for k, v in box._repr_mimebundle_().items() if k != "text/plain"}
     handle = display(bundle, raw=True, display_id=True)
     return box, handle
