@@ -17,6 +17,7 @@ from .layers import (AvgPool2D, Conv2D, Flatten, Linear, MaxPool2D, ReLU, Sequen
                      count_params)
 from .losses import cross_entropy
 from .pooling import avg_pool2d, max_pool2d, sum_pool2d
+from .receptive import receptive_field
 
 __version__ = "0.1.0"
 
@@ -27,4 +28,5 @@ __all__ = [
     "linear", "flatten", "to_nchw", "to_image",
     "Conv2D", "ReLU", "MaxPool2D", "AvgPool2D", "Flatten", "Linear", "Sequential",
     "count_params",
+    "receptive_field",
 ]

@@ -207,3 +207,142 @@ def test_feature_map_twin_shows_an_rgb_photo_with_its_brightness():
     assert np.allclose(np.asarray(shown), 200 / 255)
     fig2 = viz.feature_map_explorer(model, np.full((1, 3, 8, 8), 0.5))
     assert np.allclose(np.asarray(fig2.axes[0].get_images()[0].get_array()), 0.5)
+
+
+# --------------------------------------------------------------- models and training runs
+def _lenet5():
+    return cl.Sequential(
+        cl.Conv2D(1, 6, 5, padding=2, rng=0), cl.ReLU(), cl.AvgPool2D(2),
+        cl.Conv2D(6, 16, 5, rng=0), cl.ReLU(), cl.AvgPool2D(2), cl.Flatten(),
+        cl.Linear(400, 120, rng=0), cl.ReLU(), cl.Linear(120, 84, rng=0), cl.ReLU(),
+        cl.Linear(84, 10, rng=0))
+
+
+def _block_colours(ax):
+    from matplotlib.patches import FancyBboxPatch
+
+    return [p.get_facecolor() for p in ax.patches if isinstance(p, FancyBboxPatch)]
+
+
+def test_show_architecture_draws_lenet5_with_shapes_and_counts():
+    from matplotlib.colors import to_rgba
+
+    from cnnlab.viz.architecture import KIND_COLORS
+
+    before = plt.get_fignums()
+    fig = viz.show_architecture(_lenet5(), (1, 28, 28))
+    assert isinstance(fig, Figure) and plt.get_fignums() == before
+    ax = fig.axes[0]
+    words = texts(ax)
+    # name, shape, parameter count per block, in model order; then the softmax of the loss
+    assert words[:3] == ["Input", "1\u00d728\u00d728", "no params"]
+    assert words[3:6] == ["Conv2D", "6\u00d728\u00d728", "156 params"]  # 6 * (25 + 1)
+    assert words[9:12] == ["AvgPool2D", "6\u00d714\u00d714", "no params"]
+    assert words[12:15] == ["Conv2D", "16\u00d710\u00d710", "2,416 params"]  # 16 * (6*25 + 1)
+    assert words[21:24] == ["Flatten", "400", "no params"]
+    assert words[24:27] == ["Linear", "120", "48,120 params"]  # 400 * 120 + 120
+    assert words[-6:] == ["Linear", "10", "850 params", "softmax", "10", "(in the loss)"]
+    colours = _block_colours(ax)
+    assert len(colours) == 13 + 1
+    assert colours[1] == to_rgba(KIND_COLORS["conv"]) and colours[2] == to_rgba(KIND_COLORS["activation"])
+    assert colours[3] == to_rgba(KIND_COLORS["pool"]) and colours[7] == to_rgba(KIND_COLORS["reshape"])
+    arrows = [p for p in ax.patches if type(p).__name__ == "FancyArrowPatch"]
+    assert len(arrows) == 13
+    fig.canvas.draw()
+
+
+def test_show_architecture_snakes_and_draws_unknown_layers():
+    class Scale(cl.layers.Layer):  # a layer show_architecture has never heard of
+        def forward(self, x):
+            return 2 * x
+
+    model = cl.Sequential(cl.Conv2D(1, 2, 3, padding=1, rng=0), Scale(), cl.MaxPool2D(2))
+    fig = viz.show_architecture(model, (1, 8, 8), per_row=2)
+    ax = fig.axes[0]
+    assert texts(ax)[6:9] == ["Scale", "2\u00d78\u00d78", "no params"]
+    assert "softmax" not in texts(ax)  # last layer is not Linear
+    from matplotlib.patches import FancyBboxPatch
+    boxes = [p for p in ax.patches if isinstance(p, FancyBboxPatch)]
+    xs = [round(b.get_x(), 6) for b in boxes]
+    ys = [round(b.get_y(), 6) for b in boxes]
+    # 4 blocks, 2 per row: row 0 left to right, row 1 right to left
+    assert xs[0] < xs[1] and xs[2] > xs[3] and xs[1] == xs[2] and ys[0] == ys[1] > ys[2] == ys[3]
+    assert boxes[2].get_linewidth() > boxes[1].get_linewidth()  # unknown kind: bold outline
+    _, ax2 = plt.subplots()
+    assert viz.show_architecture(model, (1, 8, 8), ax=ax2, softmax=True) is ax2.figure
+    assert texts(ax2)[-3] == "softmax"
+    with pytest.raises(TypeError, match="show_architecture: model must be a cnnlab Sequential"):
+        viz.show_architecture([cl.ReLU()], (1, 8, 8))
+    with pytest.raises(ValueError, match="Linear"):
+        viz.show_architecture(cl.Sequential(cl.Linear(3, 2)), (1, 8, 8))
+
+
+def test_show_architecture_reads_rows_by_position():
+    class FourColumnModel:  # summaries may grow a 4th entry (multiply-accumulates)
+        def summary(self, input_shape):
+            class S:
+                rows = [("Input", (1, 4, 4), 0, 0), ("Conv2D", (2, 2, 2), 20, 72)]
+            return S()
+
+    fig = viz.show_architecture(FourColumnModel(), (1, 4, 4))
+    assert texts(fig.axes[0]) == ["Input", "1\u00d74\u00d74", "no params",
+                                  "Conv2D", "2\u00d72\u00d72", "20 params"]
+
+
+HISTORY = {"loss": [1.5, 0.6, 0.3], "accuracy": [0.5, 0.8, 0.9],
+           "val_loss": [0.9, 0.5, 0.45], "val_accuracy": [0.7, 0.85, 0.86]}
+
+
+def test_plot_history_draws_both_curves_honestly_labelled():
+    fig = viz.plot_history(HISTORY, title="run", val_label="test")
+    loss_ax, acc_ax = fig.axes
+    (train, val), (train_acc, val_acc) = loss_ax.lines, acc_ax.lines
+    np.testing.assert_array_equal(train.get_xdata(), [1, 2, 3])
+    np.testing.assert_array_equal(train.get_ydata(), HISTORY["loss"])
+    np.testing.assert_array_equal(val.get_ydata(), HISTORY["val_loss"])
+    np.testing.assert_array_equal(val_acc.get_ydata(), HISTORY["val_accuracy"])
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "training (averaged during the epoch)", "test"]
+    assert fig._suptitle.get_text() == "run"
+    assert loss_ax.get_ylabel() == "cross-entropy loss" and acc_ax.get_ylabel() == "accuracy"
+    shifted = viz.plot_history(HISTORY, shift_training=True)
+    np.testing.assert_array_equal(shifted.axes[0].lines[0].get_xdata(), [0.5, 1.5, 2.5])
+    np.testing.assert_array_equal(shifted.axes[0].lines[1].get_xdata(), [1, 2, 3])
+
+
+def test_plot_history_from_fit_without_validation():
+    from cnnlab.train import SGD, fit
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(16, 1, 4, 4)), rng.integers(0, 2, 16)
+    model = cl.Sequential(cl.Flatten(), cl.Linear(16, 2, rng=0))
+    history = fit(model, X, y, epochs=2, batch_size=8, optimizer=SGD(model, lr=0.1), rng=0)
+    fig = viz.plot_history(history)
+    assert [len(ax.lines) for ax in fig.axes] == [1, 1]
+    np.testing.assert_allclose(fig.axes[1].lines[0].get_ydata(), history["accuracy"])
+    with pytest.raises(ValueError, match="plot_history: history must have a 'accuracy' list"):
+        viz.plot_history({"loss": [1.0]})
+    with pytest.raises(ValueError, match=r"plot_history: history\['val_loss'\] has 1 entries"):
+        viz.plot_history({**HISTORY, "val_loss": [1.0]})
+
+
+def test_confusion_matrix_counts_against_scikit_learn():
+    from sklearn.metrics import confusion_matrix as sk_confusion
+
+    rng = np.random.default_rng(0)
+    y_true, y_pred = rng.integers(0, 10, 200), rng.integers(0, 10, 200)
+    np.testing.assert_array_equal(viz.confusion_matrix(y_true, y_pred),
+                                  sk_confusion(y_true, y_pred, labels=range(10)))
+    ax = viz.plot_confusion(y_true, y_pred)
+    counts = sk_confusion(y_true, y_pred, labels=range(10))
+    np.testing.assert_array_equal(ax.images[0].get_array(), counts)
+    assert texts(ax) == [str(c) for c in counts.ravel() if c]
+    assert ax.get_title() == f"{np.trace(counts)} of 200 on the diagonal"
+    assert ax.get_xlabel() == "predicted class" and ax.get_ylabel() == "true class"
+    assert viz.confusion_matrix([0, 1], [1, 1], num_classes=4).shape == (4, 4)
+    with pytest.raises(ValueError, match="confusion_matrix: y_true and y_pred must have the same length"):
+        viz.plot_confusion([0, 1], [0])
+    with pytest.raises(ValueError, match="confusion_matrix: y_pred must be a 1-D array of integer"):
+        viz.plot_confusion([0, 1], [0.5, 1.0])
+    with pytest.raises(ValueError, match="confusion_matrix: num_classes is 2 but the labels go up to 3"):
+        viz.confusion_matrix([0, 3], [0, 1], num_classes=2)
