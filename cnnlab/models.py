@@ -17,13 +17,18 @@ recognition" (ResNet).
 import numpy as np
 
 from . import _validation as v
-from .layers import AvgPool2D, Conv2D, Flatten, Linear, MaxPool2D, ReLU, Sequential, _rng, count_params
+from .layers import (AvgPool2D, BatchNorm2D, Conv2D, Flatten, GlobalAvgPool2D, Linear, MaxPool2D,
+                     ReLU, Residual, Sequential, _rng, count_params)
 
-__all__ = ["VGG16_CONFIG", "lenet5", "vgg_block", "vgg16"]
+__all__ = ["VGG16_CONFIG", "RESNET18_STAGES", "lenet5", "vgg_block", "vgg16", "basic_block",
+           "resnet18"]
 
 #: VGG-16 (configuration D): (number of 3 x 3 convolutions, channels) per block; each block
 #: ends in 2 x 2 max pooling.
 VGG16_CONFIG = ((2, 64), (2, 128), (3, 256), (3, 512), (3, 512))
+
+#: ResNet-18: (number of basic blocks, channels, stride of the first block) per stage.
+RESNET18_STAGES = ((2, 64, 1), (2, 128, 2), (2, 256, 2), (2, 512, 2))
 
 
 def lenet5(num_classes=10, pool="max", rng=None, dtype=np.float64):
@@ -145,4 +150,97 @@ def vgg16(num_classes=1000, rng=None, dtype=np.float32):
                Linear(512 * 7 * 7, 4096, rng=rng, dtype=dtype), ReLU(),
                Linear(4096, 4096, rng=rng, dtype=dtype), ReLU(),
                Linear(4096, num_classes, rng=rng, dtype=dtype)]
+    return Sequential(*layers)
+
+
+def basic_block(in_channels, out_channels, stride=1, rng=None, dtype=np.float64):
+    """The ResNet basic block (He et al., 2016) and the ReLU after it.
+
+    ``Residual(body, shortcut)`` then `ReLU`, where the body is conv 3 x 3 (stride ``stride``,
+    padding 1) -> `BatchNorm2D` -> ReLU -> conv 3 x 3 (padding 1) -> `BatchNorm2D`, and the
+    shortcut is the identity when the shape is kept, else a 1 x 1 convolution with stride
+    ``stride`` and a `BatchNorm2D` (the paper's option B). Convolutions have no bias: the batch
+    norm after each has its own shift. Input (N, in_channels, H, W), output
+    (N, out_channels, OH, OW) with OH = ceil(H / stride).
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    stride : int, optional
+        1 keeps the size, 2 halves it.
+    rng : numpy.random.Generator or int, optional
+    dtype : numpy dtype, optional
+
+    Returns
+    -------
+    Sequential
+        ``[Residual, ReLU]``; splice it into a model with ``*basic_block(...)``.
+
+    Examples
+    --------
+    >>> block = basic_block(64, 128, stride=2, rng=0)
+    >>> block.output_shape((64, 56, 56)), count_params(block)
+    ((128, 28, 28), 230144)
+    >>> block[0].shortcut is None, basic_block(64, 64, rng=0)[0].shortcut is None
+    (False, True)
+    """
+    in_channels = v.positive_int("basic_block", "in_channels", in_channels)
+    out_channels = v.positive_int("basic_block", "out_channels", out_channels)
+    stride = v.positive_int("basic_block", "stride", stride)
+    rng = _rng("basic_block", rng)
+    body = Sequential(
+        Conv2D(in_channels, out_channels, 3, stride=stride, padding=1, bias=False, rng=rng,
+               dtype=dtype),
+        BatchNorm2D(out_channels, dtype=dtype), ReLU(),
+        Conv2D(out_channels, out_channels, 3, padding=1, bias=False, rng=rng, dtype=dtype),
+        BatchNorm2D(out_channels, dtype=dtype))
+    shortcut = None
+    if stride != 1 or in_channels != out_channels:
+        shortcut = Sequential(Conv2D(in_channels, out_channels, 1, stride=stride, bias=False,
+                                     rng=rng, dtype=dtype),
+                              BatchNorm2D(out_channels, dtype=dtype))
+    return Sequential(Residual(body, shortcut), ReLU())
+
+
+def resnet18(num_classes=1000, rng=None, dtype=np.float32):
+    """ResNet-18 (He et al., 2016) for (3, 224, 224) inputs.
+
+    Stem: conv 7 x 7, 64 channels, stride 2, padding 3 (no bias) -> `BatchNorm2D` -> ReLU ->
+    max pooling to 56 x 56; four stages of two `basic_block` s (`RESNET18_STAGES`: 64, 128,
+    256, 512 channels on 56, 28, 14, 7 pixels); `GlobalAvgPool2D`; dense 512 -> ``num_classes``.
+    With 1,000 classes it has 11,689,512 parameters (including the batch norms' gammas and
+    betas; their running statistics are not parameters), the published total, and 1.81 G MACs
+    per image counted as in `count_macs`.
+
+    cnnlab's pooling has no padding, so the stem pools 2 x 2 with stride 2 where the paper uses
+    3 x 3 with stride 2 and padding 1: both give 56 x 56 maps, with no parameters and no MACs.
+
+    Parameters
+    ----------
+    num_classes : int, optional
+    rng : numpy.random.Generator or int, optional
+    dtype : numpy dtype, optional
+        float32 by default.
+
+    Returns
+    -------
+    Sequential
+        The stem's layers, then each basic block's Residual and ReLU, then the head.
+
+    Examples
+    --------
+    >>> [c for _, c, _ in RESNET18_STAGES]
+    [64, 128, 256, 512]
+    """
+    num_classes = v.positive_int("resnet18", "num_classes", num_classes)
+    rng = _rng("resnet18", rng)
+    layers = [Conv2D(3, 64, 7, stride=2, padding=3, bias=False, rng=rng, dtype=dtype),
+              BatchNorm2D(64, dtype=dtype), ReLU(), MaxPool2D(2)]
+    channels = 64
+    for n_blocks, out_channels, stride in RESNET18_STAGES:
+        for i in range(n_blocks):
+            layers += basic_block(channels, out_channels, stride if i == 0 else 1, rng=rng,
+                                  dtype=dtype).layers
+            channels = out_channels
+    layers += [GlobalAvgPool2D(), Linear(channels, num_classes, rng=rng, dtype=dtype)]
     return Sequential(*layers)

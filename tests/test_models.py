@@ -35,6 +35,36 @@ def _torch_lenet5():
                          nn.Linear(84, 10))
 
 
+class _TorchBasicBlock(nn.Module):
+    """ResNet's basic block, written from He et al. (2016), option B shortcuts."""
+
+    def __init__(self, c_in, c_out, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c_out)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c_out)
+        self.down = None
+        if stride != 1 or c_in != c_out:
+            self.down = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
+
+    def forward(self, x):
+        out = self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x)))))
+        return torch.relu(out + (x if self.down is None else self.down(x)))
+
+
+def _torch_resnet18():
+    layers = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+              nn.MaxPool2d(3, 2, 1)]
+    c = 64
+    for n, f, stride in models.RESNET18_STAGES:
+        for i in range(n):
+            layers.append(_TorchBasicBlock(c, f, stride if i == 0 else 1))
+            c = f
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, 1000)]
+    return nn.Sequential(*layers)
+
+
 def _torch_macs(module, input_shape):
     """MACs of Conv2d and Linear layers from their output shapes (one sample), via hooks."""
     total = []
@@ -135,12 +165,65 @@ def test_vgg_block_shapes_and_counts():
     assert cl.count_params(block) == (27 + 1) * 8 + 2 * (72 + 1) * 8
 
 
+def test_resnet18_has_the_published_parameter_count_and_torchs_layers():
+    resnet = models.resnet18(rng=0)
+    with torch.device("meta"):
+        ref = _torch_resnet18()
+    assert cl.count_params(resnet) == 11_689_512 == sum(p.numel() for p in ref.parameters())
+    assert resnet.summary((3, 224, 224)).total == 11_689_512
+    assert sorted(p.shape for p in resnet.params.values()) == sorted(_torch_param_shapes(ref))
+    assert resnet.output_shape((3, 224, 224)) == (1000,)
+    macs = cl.count_macs(resnet, (3, 224, 224))
+    assert macs == _torch_macs(ref, (3, 224, 224))
+    assert round(macs / 1e9, 2) == 1.81
+
+
+def _copy_block(block, ref):
+    """Copy a cnnlab basic_block's weights into the torch block (and BN's gamma, beta)."""
+    residual = block[0]
+    pairs = [(residual.body[0], ref.conv1), (residual.body[1], ref.bn1),
+             (residual.body[3], ref.conv2), (residual.body[4], ref.bn2)]
+    if ref.down is not None:
+        pairs += [(residual.shortcut[0], ref.down[0]), (residual.shortcut[1], ref.down[1])]
+    with torch.no_grad():
+        for mine, theirs in pairs:
+            if isinstance(theirs, nn.Conv2d):
+                theirs.weight.copy_(torch.from_numpy(mine.params["W"]))
+            else:
+                theirs.weight.copy_(torch.from_numpy(mine.params["gamma"]))
+                theirs.bias.copy_(torch.from_numpy(mine.params["beta"]))
+
+
+@pytest.mark.parametrize("c_in, c_out, stride", [(4, 4, 1), (4, 6, 2), (3, 5, 1)])
+def test_basic_block_computes_torchs_block_in_both_modes_and_its_input_gradient(c_in, c_out, stride):
+    rng = np.random.default_rng(c_in + c_out + stride)
+    block = models.basic_block(c_in, c_out, stride, rng=rng)
+    ref = _TorchBasicBlock(c_in, c_out, stride).double()
+    for layer in [block[0].body[1], block[0].body[4]]:          # non-trivial gamma and beta
+        layer.params["gamma"][...] = rng.uniform(0.5, 1.5, c_out)
+        layer.params["beta"][...] = rng.normal(size=c_out)
+    _copy_block(block, ref)
+    x = rng.normal(size=(3, c_in, 7, 7))
+    dout = rng.normal(size=block.forward(x).shape)
+    xt = torch.from_numpy(x).requires_grad_()
+    out = ref(xt)
+    (out * torch.from_numpy(dout)).sum().backward()
+    np.testing.assert_allclose(block.forward(x), out.detach().numpy(), rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(block.backward(dout), xt.grad.numpy(), rtol=1e-8, atol=1e-10)
+    block.eval()
+    ref.eval()
+    with torch.no_grad():
+        np.testing.assert_allclose(block.forward(x), ref(torch.from_numpy(x)).numpy(), rtol=1e-9, atol=1e-10)
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: models.lenet5(num_classes=0), "lenet5: num_classes"),
     (lambda: models.lenet5(pool="sum"), "lenet5: pool"),
     (lambda: models.vgg_block(3, 8, 0), "vgg_block: n_convs"),
     (lambda: models.vgg16(num_classes=2.5), "vgg16: num_classes"),
     (lambda: models.vgg16(rng="seed"), "vgg16: rng"),
+    (lambda: models.basic_block(4, 8, stride=0), "basic_block: stride"),
+    (lambda: models.resnet18(num_classes=-1), "resnet18: num_classes"),
 ])
 def test_bad_arguments_name_the_function_and_argument(call, message):
     with pytest.raises((ValueError, TypeError), match=message):
