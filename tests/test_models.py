@@ -6,13 +6,19 @@ have shapes but no memory, so counting parameters and tracing shapes through VGG
 Conv2d's and Linear's real output shape, independently of cnnlab's summary.
 """
 
+import os
+
 import numpy as np
 import pytest
 
 import cnnlab as cl
 from cnnlab import models
 
-torch = pytest.importorskip("torch")
+if os.environ.get("CNNLAB_REQUIRE_TORCH") == "1":
+    import torch  # noqa: E402  (required, as in CI: an ImportError fails the run)
+else:
+    torch = pytest.importorskip("torch", reason="torch is not installed (set CNNLAB_REQUIRE_TORCH=1 "
+                                                "to make this an error)")
 nn = torch.nn
 
 
@@ -137,8 +143,8 @@ def test_lenet5_matches_torch_and_computes_the_same_scores():
     lenet = models.lenet5(rng=0)
     ref = _torch_lenet5().double()
     assert cl.count_params(lenet) == 61_706 == sum(p.numel() for p in ref.parameters())
-    assert cl.count_macs(lenet, (1, 28, 28)) == _torch_macs(ref.to("meta"), (1, 28, 28))
-    ref = _torch_lenet5().double()
+    with torch.device("meta"):
+        assert cl.count_macs(lenet, (1, 28, 28)) == _torch_macs(_torch_lenet5(), (1, 28, 28))
     weighted = [m for m in ref if isinstance(m, (nn.Conv2d, nn.Linear))]
     mine = [layer for layer in lenet if isinstance(layer, (cl.Conv2D, cl.Linear))]
     with torch.no_grad():
@@ -204,7 +210,7 @@ def test_basic_block_computes_torchs_block_in_both_modes_and_its_input_gradient(
         layer.params["beta"][...] = rng.normal(size=c_out)
     _copy_block(block, ref)
     x = rng.normal(size=(3, c_in, 7, 7))
-    dout = rng.normal(size=block.forward(x).shape)
+    dout = rng.normal(size=(3,) + block.output_shape((c_in, 7, 7)))
     xt = torch.from_numpy(x).requires_grad_()
     out = ref(xt)
     (out * torch.from_numpy(dout)).sum().backward()
