@@ -25,6 +25,7 @@ def _t(a, grad=False):
 
 @pytest.mark.parametrize("c, f, groups, stride, padding, dilation", [
     (4, 6, 2, 1, 1, 1), (6, 6, 6, 2, 1, 1), (6, 12, 3, 1, 2, 2), (3, 3, 1, (2, 1), (0, 1), 1),
+    (4, 8, 4, 1, 1, 2), (5, 10, 5, (1, 2), (2, 0), 1),   # depthwise with a channel multiplier of 2
 ])
 def test_grouped_conv2d_forward_and_backward_equal_torch(c, f, groups, stride, padding, dilation):
     rng = np.random.default_rng(c + f + groups)
@@ -45,6 +46,22 @@ def test_grouped_conv2d_forward_and_backward_equal_torch(c, f, groups, stride, p
     fdx, fdw, fdb = cl.conv2d_backward(dout, x, w, stride, padding, dilation, groups)
     np.testing.assert_allclose(fdx, tx.grad.numpy(), rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(fdw, tw.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("ours, theirs", [
+    (cl.MaxPool2D(3, stride=2, padding=1), torch.nn.MaxPool2d(3, 2, 1)),
+    (cl.AvgPool2D(3, stride=2, padding=1), torch.nn.AvgPool2d(3, 2, 1)),
+    (cl.MaxPool2D(2), torch.nn.MaxPool2d(2)),
+])
+def test_padded_pooling_equals_torch(ours, theirs):
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(2, 3, 9, 8))
+    tx = _t(x, True)
+    tout = theirs(tx)
+    np.testing.assert_allclose(ours.forward(x), tout.detach().numpy(), rtol=1e-12)
+    dout = rng.normal(size=tout.shape)
+    tout.backward(_t(dout))
+    np.testing.assert_allclose(ours.backward(dout), tx.grad.numpy(), rtol=1e-12, atol=1e-15)
 
 
 def _copy_bn(torch_bn, ours):
