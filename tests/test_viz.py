@@ -251,6 +251,20 @@ def test_show_architecture_draws_lenet5_with_shapes_and_counts():
     fig.canvas.draw()
 
 
+def test_show_architecture_draws_the_digits_cnn_of_notebook_09():
+    model = cl.Sequential(
+        cl.Conv2D(1, 16, 3, padding=1, rng=1), cl.ReLU(), cl.MaxPool2D(2),
+        cl.Conv2D(16, 32, 3, padding=1, rng=1), cl.ReLU(), cl.MaxPool2D(2), cl.Flatten(),
+        cl.Linear(32 * 2 * 2, 10, rng=1))
+    words = texts(viz.show_architecture(model, (1, 8, 8)).axes[0])
+    names, shapes, counts = words[0::3], words[1::3], words[2::3]
+    assert names == ["Input", "Conv2D", "ReLU", "MaxPool2D", "Conv2D", "ReLU", "MaxPool2D",
+                     "Flatten", "Linear", "softmax"]
+    assert shapes[3] == "16\u00d74\u00d74" and shapes[7] == "128"
+    # 16 * (9 + 1), 32 * (16 * 9 + 1), 128 * 10 + 10
+    assert [counts[1], counts[4], counts[8]] == ["160 params", "4,640 params", "1,290 params"]
+
+
 def test_show_architecture_snakes_and_draws_unknown_layers():
     class Scale(cl.layers.Layer):  # a layer show_architecture has never heard of
         def forward(self, x):
@@ -346,3 +360,66 @@ def test_confusion_matrix_counts_against_scikit_learn():
         viz.plot_confusion([0, 1], [0.5, 1.0])
     with pytest.raises(ValueError, match="confusion_matrix: num_classes is 2 but the labels go up to 3"):
         viz.confusion_matrix([0, 3], [0, 1], num_classes=2)
+
+
+# ------------------------------------------------- twins of the softmax, descent, field explorers
+widgets = pytest.importorskip("cnnlab.widgets")
+
+
+def test_learning_twins_are_figures_outside_pyplot():
+    before = plt.get_fignums()
+    figs = [viz.softmax_explorer(), viz.gradient_descent_explorer(),
+            viz.receptive_field_explorer()]
+    assert all(isinstance(f, Figure) for f in figs) and plt.get_fignums() == before
+    for f in figs:
+        f.canvas.draw()
+
+
+def test_softmax_twin_draws_the_widgets_numbers():
+    settings = {"logits": [0.5, 3.0, -1.0], "label": 2, "temperature": 0.5,
+                "classes": ["cat", "dog", "fish"]}
+    fig = viz.softmax_explorer(**settings)
+    ex = widgets.softmax_explorer(**settings)
+    ax_z, ax_p = fig.axes
+    np.testing.assert_allclose([b.get_height() for b in ax_p.patches], ex.state["p"])
+    np.testing.assert_allclose([b.get_height() for b in ax_z.patches], ex.state["scaled"])
+    assert [t.get_text() for t in ax_p.get_xticklabels()] == ["cat", "dog", "fish"]
+    orange = [b for b in ax_p.patches if b.get_facecolor()[:3] == pytest.approx((230 / 255, 159 / 255, 0))]
+    assert len(orange) == 1 and orange[0].get_x() == pytest.approx(2 - 0.4)
+    assert f"\u2212log p = {ex.state['loss']:.3f}" in fig._suptitle.get_text()
+    with pytest.raises(ValueError, match="softmax_explorer: label must be a class 0..2"):
+        viz.softmax_explorer([1.0, 2.0, 3.0], label=3)
+
+
+def test_gradient_descent_twin_draws_the_widgets_run():
+    fig = viz.gradient_descent_explorer(lr=0.3, momentum=0.8, steps=120)
+    ex = widgets.gradient_descent_explorer(lr=0.3, momentum=0.8, steps=120)
+    loss_ax, w_ax, t_ax = fig.axes[:3]
+    plain, run = loss_ax.lines[:2]
+    np.testing.assert_allclose(run.get_ydata(), ex.state["losses"])
+    np.testing.assert_allclose(plain.get_ydata(), ex.state["plain"]["losses"])
+    assert loss_ax.get_yscale() == "log"
+    assert texts(w_ax) == [f"{v:.2f}" for v in ex.state["filter"].ravel()]
+    assert texts(t_ax) == ["-1", "0", "1", "-2", "0", "2", "-1", "0", "1"]
+    diverged = viz.gradient_descent_explorer(lr=4.0, momentum=0.9, steps=100)
+    assert diverged._suptitle.get_text().startswith("The loss diverged")
+
+
+def test_receptive_field_twin_draws_the_widgets_field():
+    from matplotlib.patches import Rectangle
+
+    layers = [(3, 1, 2), (2, 2, 1), (3, 1, 1), (2, 2, 1)]
+    fig = viz.receptive_field_explorer(layers=layers, depth=3)
+    ex = widgets.receptive_field_explorer(layers=layers, depth=3)
+    ax_img = fig.axes[0]
+    np.testing.assert_array_equal(ax_img.images[0].get_array()[..., :3],
+                                  __import__("cnnlab.viz._learning", fromlist=["x"])
+                                  .receptive_overlay(ex.image, ex.state))
+    rects = [p for p in ax_img.patches if isinstance(p, Rectangle)]
+    (top, bottom), (left, right) = ex.state["bounds"]
+    orange = rects[-1]
+    assert (orange.get_x(), orange.get_y()) == (left - 0.5, top - 0.5)
+    assert (orange.get_width(), orange.get_height()) == (right - left + 1, bottom - top + 1)
+    assert fig.axes[2].texts[0].get_text().replace("\n   ", " ") == ex.info
+    with pytest.raises(ValueError, match="larger than the input"):
+        viz.receptive_field_explorer(np.zeros((8, 8)), layers=[(7, 1, 4)] * 4, depth=1)

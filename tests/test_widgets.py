@@ -491,3 +491,292 @@ def test_arithmetic_explorer_agrees_with_output_size_everywhere(n, f, p, s, d):
     assert ex.output_length == cl.output_size(n, f, stride=s, padding=p, dilation=d)
     # every window has f*f taps and the coverage counts add up to all taps of all windows
     assert ex.state["coverage"].sum() == ex.output_length ** 2 * f * f
+
+
+# ------------------------------------------------------------------------ softmax explorer
+def _panel_images(ex):
+    return [p.image.value for p in ex.panels]
+
+
+@pytest.mark.parametrize("logits, label, temperature", [
+    ([2.0, 1.0, 0.1, -1.0], 0, 1.0), ([0.5, -2.0, 3.0], 1, 0.3), ([1.0, 1.0], 1, 4.0),
+    ([-5.0, 0.0, 5.0, 2.5, -1.5, 0.0, 1.0, 4.0], 7, 2.0)])
+def test_softmax_explorer_matches_scipy_and_torch(logits, label, temperature):
+    import scipy.special
+    import torch
+
+    ex = widgets.softmax_explorer(logits, label=label, temperature=temperature)
+    z = np.array(logits) / temperature
+    np.testing.assert_allclose(ex.state["p"], scipy.special.softmax(z), rtol=1e-12)
+    expected = torch.nn.functional.cross_entropy(torch.tensor(z[None]), torch.tensor([label]))
+    assert ex.state["loss"] == pytest.approx(float(expected), rel=1e-12)
+    assert ex.state["predicted"] == int(np.argmax(logits))
+    assert f"= {ex.state['loss']:.3f}" in ex.info and ex.message == ""
+
+
+def test_softmax_explorer_sliders_drive_the_computation():
+    ex = widgets.softmax_explorer([2.0, 1.0, 0.1, -1.0])
+    assert list(ex.controls) == ["logit0", "logit1", "logit2", "logit3", "temperature", "label"]
+    ex.controls["logit3"].value = 4.0
+    assert ex.state["predicted"] == 3
+    np.testing.assert_allclose(ex.state["p"], cl.softmax(np.array([2.0, 1.0, 0.1, 4.0])))
+    ex.controls["label"].value = 3
+    assert ex.state["loss"] == pytest.approx(-np.log(cl.softmax(np.array([2.0, 1.0, 0.1, 4.0]))[3]))
+    # temperature: large T flattens towards uniform (loss -> log K), small T sharpens
+    ex.controls["temperature"].value = 5.0
+    assert np.ptp(ex.state["p"]) < 0.3 and ex.state["loss"] < np.log(4)
+    ex.controls["temperature"].value = 0.1
+    assert ex.state["p"][3] > 0.999 and ex.state["loss"] < 1e-3
+
+
+def test_softmax_explorer_every_control_redraws():
+    ex = widgets.softmax_explorer()
+    changes = {"logit0": -1.0, "logit1": 2.5, "logit2": 0.7, "logit3": 1.2, "temperature": 2.0,
+               "label": 2}
+    for name, value in changes.items():
+        before = (_panel_images(ex), ex.info)
+        ex.controls[name].value = value
+        assert (_panel_images(ex), ex.info) != before, name
+        assert ex.message == ""
+
+
+@pytest.mark.parametrize("kwargs, match, exc", [
+    ({"logits": [1.0]}, "softmax_explorer: logits must be 1-D with 2 to 8 scores", ValueError),
+    ({"logits": [[1.0, 2.0]]}, "softmax_explorer: logits must be 1-D", ValueError),
+    ({"logits": ["a", "b"]}, "softmax_explorer: logits must be numbers", TypeError),
+    ({"logits": [1.0, np.nan]}, "softmax_explorer: logits must be finite", ValueError),
+    ({"label": 4}, r"softmax_explorer: label must be a class 0..3, got 4", ValueError),
+    ({"temperature": 0}, "softmax_explorer: temperature must be a number from 0.1 to 5", ValueError),
+    ({"classes": ["a", "b"]}, "softmax_explorer: classes must be 4 names", ValueError),
+])
+def test_softmax_explorer_rejects_bad_arguments(kwargs, match, exc):
+    with pytest.raises(exc, match=match):
+        widgets.softmax_explorer(**kwargs)
+
+
+# ---------------------------------------------------------------- gradient-descent explorer
+def _train_with_cnnlab(lr, momentum, steps):
+    """Lesson 08's loop with real cnnlab layers: full batch, MSE, SGD (the reference)."""
+    from cnnlab.train import SGD
+    from cnnlab.viz._learning import lesson08_patches
+
+    patches, targets, _ = lesson08_patches()
+    layer = cl.Conv2D(1, 1, 3, rng=0)
+    opt = SGD(layer, lr=lr, momentum=momentum)
+    losses = []
+    for _ in range(steps):
+        err = layer.forward(patches) - targets
+        losses.append(float(np.mean(err ** 2)))
+        layer.backward(2 * err / err.size)
+        opt.step()
+    losses.append(float(np.mean((layer.forward(patches) - targets) ** 2)))
+    return np.array(losses), layer.params["W"][0, 0], float(layer.params["b"][0])
+
+
+@pytest.mark.parametrize("lr, momentum", [(0.1, 0.0), (0.3, 0.9), (1.0, 0.5)])
+def test_gradient_descent_explorer_is_lesson_08s_training_loop(lr, momentum):
+    ex = widgets.gradient_descent_explorer(lr=lr, momentum=momentum, steps=30)
+    losses, w, b = _train_with_cnnlab(lr, momentum, 30)
+    np.testing.assert_allclose(ex.state["losses"], losses, rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(ex.state["filter"], w, atol=1e-12)
+    assert ex.state["bias"] == pytest.approx(b, abs=1e-12)
+
+
+def test_gradient_descent_explorer_agrees_with_torch_sgd():
+    import torch
+
+    from cnnlab.viz._learning import lesson08_patches
+
+    patches, targets, _ = lesson08_patches()
+    start = cl.Conv2D(1, 1, 3, rng=0).params["W"]
+    w = torch.tensor(start, requires_grad=True)
+    b = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([w, b], lr=0.1, momentum=0.9)
+    x, t = torch.tensor(patches), torch.tensor(targets)
+    for _ in range(40):
+        opt.zero_grad()
+        loss = torch.mean((torch.nn.functional.conv2d(x, w, b) - t) ** 2)
+        loss.backward()
+        opt.step()
+    ex = widgets.gradient_descent_explorer(lr=0.1, momentum=0.9, steps=40)
+    np.testing.assert_allclose(ex.state["filter"], w.detach().numpy()[0, 0], atol=1e-10)
+
+
+def test_gradient_descent_explorer_every_control_redraws():
+    ex = widgets.gradient_descent_explorer()
+    for name, value in {"lr": 0.3, "momentum": 0.8, "steps": 200}.items():
+        before = (_panel_images(ex), ex.info)
+        ex.controls[name].value = value
+        assert (_panel_images(ex), ex.info) != before, name
+    assert len(ex.state["losses"]) == 201 and ex.state["plain"] is not None
+    # momentum 0.9 at lr 0.1 has the effective step of plain descent at lr 1.0
+    with ex.hold():
+        ex.controls["lr"].value, ex.controls["momentum"].value = 0.1, 0.9
+    assert ex.state["effective"] == pytest.approx(1.0)
+    assert "effective step lr / (1 \u2212 momentum) = 1" in ex.info
+
+
+def test_gradient_descent_divergence_is_a_message_with_the_curve():
+    ex = widgets.gradient_descent_explorer(lr=0.9, steps=500)
+    assert ex.message == "" and ex.state["diverged"] is None
+    ex.controls["lr"].value = 1.1
+    assert ex.message.startswith("The loss diverged") and "lower the learning rate" in ex.message
+    assert ex.state["diverged"] is not None
+    assert ex.state["losses"][-1] > 1e4 * ex.state["losses"][0]
+    assert ex.panels[0].image.value != ex.panels[0].image.value[:0]  # the curve is still shown
+    assert "after" in ex.info
+    ex.controls["lr"].value = 0.5
+    assert ex.message == ""
+
+
+def test_gradient_descent_stability_limit_is_two_over_the_curvature():
+    from cnnlab.viz._learning import lesson08_patches, lesson08_problem
+
+    problem = lesson08_problem()
+    # The loss is quadratic in the 9 weights and the bias, so second differences with unit
+    # steps of cnnlab's own conv2d + MSE give its Hessian exactly (an independent check).
+    patches, targets, _ = lesson08_patches()
+
+    def loss(v):
+        return float(np.mean((cl.conv2d(patches, v[:9].reshape(1, 1, 3, 3), v[9:]) - targets) ** 2))
+
+    eye = np.eye(10)
+    hessian = np.array([[loss(eye[k] + eye[m]) - loss(eye[k]) - loss(eye[m]) + loss(np.zeros(10))
+                         for m in range(10)] for k in range(10)])
+    assert np.linalg.eigvalsh(hessian)[-1] == pytest.approx(problem.lam_max, rel=1e-9)
+    limit = 2 / problem.lam_max
+    assert problem.run(0.97 * limit, 0.0, 500)["diverged"] is None
+    assert problem.run(1.1 * limit, 0.0, 500)["diverged"] is not None
+    # with momentum the limit is 2(1 + momentum) / lam_max
+    assert problem.run(0.97 * 1.9 * limit, 0.9, 500)["diverged"] is None
+    assert problem.run(1.1 * 1.9 * limit, 0.9, 500)["diverged"] is not None
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"lr": 0.2}, "gradient_descent_explorer: lr must be one of"),
+    ({"momentum": 1.0}, "gradient_descent_explorer: momentum must be one of"),
+    ({"steps": 15}, "gradient_descent_explorer: steps must be a multiple of 10 from 10 to 500"),
+    ({"seed": -1}, "gradient_descent_explorer: seed must be a non-negative integer"),
+])
+def test_gradient_descent_explorer_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        widgets.gradient_descent_explorer(**kwargs)
+
+
+# ---------------------------------------------------------------- receptive-field explorer
+def _seen_by_backprop(layers, hw, pixel):
+    """Input pixels with a non-zero gradient from one output pixel, through real Conv2D layers
+    with positive weights (the brute-force reference)."""
+    model = cl.Sequential(*[cl.Conv2D(1, 1, k, stride=s, dilation=d, rng=0) for k, s, d in layers])
+    for name, p in model.params.items():
+        p[...] = 1.0 if name.endswith("W") else 0.0
+    out = model.forward(np.ones((1, 1) + hw))
+    dout = np.zeros_like(out)
+    dout[0, 0][pixel] = 1.0
+    return model.backward(dout)[0, 0] != 0
+
+
+@pytest.mark.parametrize("layers", [
+    [(3, 1, 1), (2, 2, 1), (3, 1, 1), (2, 2, 1)],
+    [(3, 1, 2), (3, 1, 4)],
+    [(5, 2, 1), (3, 1, 3), (2, 2, 1)],
+    [(2, 3, 1), (3, 1, 1)],          # stride larger than the kernel: holes too
+    [(7, 1, 1)],
+])
+def test_receptive_field_explorer_shows_the_pixels_backprop_reaches(layers):
+    photo = load_photo("camera")[::8, ::8]  # 64 x 64
+    padded = list(layers) + [(3, 1, 1)] * (4 - len(layers))
+    ex = widgets.receptive_field_explorer(photo, layers=padded, depth=len(layers))
+    assert ex.message == ""
+    seen = _seen_by_backprop(layers, (64, 64), ex.state["pixel"])
+    np.testing.assert_array_equal(ex.state["taps"], seen)
+    rf = cl.receptive_field(layers, input_size=64)
+    assert ex.state["rf"].size == rf.size and ex.state["region"] == rf.region(*ex.state["pixel"])
+    assert f"{rf.size[-1][0]}\u00d7{rf.size[-1][1]} pixels" in ex.info
+
+
+def test_receptive_field_explorer_draws_the_field_on_the_photo():
+    import io
+
+    from PIL import Image
+
+    photo = load_photo("camera")[::8, ::8]
+    ex = widgets.receptive_field_explorer(photo, depth=1)  # one 3x3 convolution: a 3x3 field
+    scale = ex._scale
+    img = np.asarray(Image.open(io.BytesIO(ex.panels[0].image.value)).convert("RGB"), dtype=int)
+    assert img.shape[:2] == (64 * scale, 64 * scale)
+    (top, bottom), (left, right) = ex.state["bounds"]
+    centre = img[(top + 1) * scale + scale // 2, (left + 1) * scale + scale // 2]
+    assert np.all(centre == photo[top + 1, left + 1])  # seen: the photo as it is
+    far = img[2, 2 * scale]  # unseen: faded 65 % of the way towards white
+    assert abs(far[0] - (0.35 * photo[0, 2] + 0.65 * 255)) <= 1
+    assert tuple(img[top * scale, (left + 1) * scale]) == (230, 159, 0)  # the orange outline
+
+
+def test_receptive_field_explorer_every_control_redraws():
+    ex = widgets.receptive_field_explorer(load_photo("camera")[::4, ::4])
+    names = ["depth"] + [f"{k}{n}" for n in range(1, 5) for k in ("kernel", "stride", "dilation")]
+    assert list(ex.controls) == names
+    for name in reversed(names):
+        before = (_panel_images(ex), ex.info)
+        c = ex.controls[name]
+        c.value = c.value + 1 if c.value < c.max else c.value - 1
+        assert (_panel_images(ex), ex.info) != before, name
+        assert ex.message == "", (name, ex.message)
+
+
+def test_receptive_field_explorer_depth_greys_out_unused_layers():
+    ex = widgets.receptive_field_explorer(depth=2)
+    assert [ex.controls[f"kernel{n}"].disabled for n in range(1, 5)] == [False, False, True, True]
+    assert len(ex.state["rf"]) == 3
+    ex.controls["depth"].value = 3
+    assert not ex.controls["kernel3"].disabled and len(ex.state["rf"]) == 4
+
+
+def test_receptive_field_explorer_too_large_is_a_message_then_recovers():
+    ex = widgets.receptive_field_explorer(np.zeros((20, 20)), depth=1)
+    ex.controls["kernel1"].value = 7
+    ex.controls["dilation1"].value = 4  # spans 25 > 20
+    assert "larger than the input" in ex.message and ex.message.endswith(
+        "Use fewer layers, a smaller kernel, stride or dilation.")
+    assert ex.state is None and ex.info == ""
+    ex.controls["dilation1"].value = 3  # spans 19
+    assert ex.message == "" and ex.state["rf"].size[-1] == (19, 19)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"depth": 5}, "receptive_field_explorer: depth must be an integer from 1 to 4"),
+    ({"layers": [(3, 1, 1)]}, r"receptive_field_explorer: layers must be 4 \(kernel, stride"),
+    ({"layers": [(3, 1, 0)] * 4}, r"receptive_field_explorer: layers must be 4"),
+    ({"image": np.zeros((2, 2, 2, 2))}, r"receptive_field_explorer: image must have shape"),
+])
+def test_receptive_field_explorer_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        widgets.receptive_field_explorer(**kwargs)
+
+
+def test_new_explorers_are_widgets_with_a_text_repr():
+    import ipywidgets as W
+
+    for ex in (widgets.softmax_explorer(), widgets.gradient_descent_explorer(),
+               widgets.receptive_field_explorer()):
+        assert isinstance(ex, W.Box) and ex.message == ""
+        assert all(isinstance(c, W.ValueWidget) for c in ex.controls.values())
+        assert "(run the notebook to use it)" in repr(ex)
+
+
+@pytest.mark.parametrize("build, control, values", [
+    (lambda: widgets.softmax_explorer(), "temperature", [0.5, 2.0, 1.0, 3.0, 0.2]),
+    (lambda: widgets.gradient_descent_explorer(momentum=0.9, steps=500), "lr",
+     [0.3, 0.1, 1.0, 0.3, 0.1]),
+    (lambda: widgets.receptive_field_explorer(load_photo("camera")), "kernel1", [5, 3, 7, 5, 3]),
+])
+def test_new_explorers_update_quickly(build, control, values):
+    ex = build()
+    times = []
+    for value in values:
+        t = time.perf_counter()
+        ex.controls[control].value = value
+        times.append(time.perf_counter() - t)
+    assert ex.message == ""
+    assert np.median(times) < 0.5  # the benchmark's target is 0.1 s; this only catches blow-ups

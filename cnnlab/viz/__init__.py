@@ -11,7 +11,8 @@ parameter counts; a Figure), ``plot_history`` (loss and accuracy per epoch; a Fi
 Static twins of the explorers in :mod:`cnnlab.widgets`, same names, same settings as arguments,
 each returning a matplotlib Figure that is not registered with pyplot (end a notebook cell with
 it and it is shown once): ``conv_explorer``, ``conv_stepper``, ``arithmetic_explorer``,
-``pooling_explorer``, ``param_counter``, ``feature_map_explorer``, ``flip_explorer``.
+``pooling_explorer``, ``param_counter``, ``feature_map_explorer``, ``flip_explorer``, ``softmax_explorer``,
+``gradient_descent_explorer``, ``receptive_field_explorer``.
 
 Named filters: ``get_kernel(name, size)`` with ``KERNEL_NAMES``.
 
@@ -22,6 +23,7 @@ Nothing here changes matplotlib's global settings.
 
 from .architecture import show_architecture
 from .kernels import KERNEL_NAMES, get_kernel
+from .learning import gradient_descent_explorer, receptive_field_explorer, softmax_explorer
 from .plots import color_limits, new_figure, show_feature_maps, show_filters, show_image, show_matrix
 from .training import confusion_matrix, plot_confusion, plot_history
 from .twins import (arithmetic_explorer, conv_explorer, conv_stepper, feature_map_explorer,
@@ -31,4 +33,5 @@ __all__ = ["show_image", "show_matrix", "show_feature_maps", "show_filters", "ne
            "color_limits", "get_kernel", "KERNEL_NAMES",
            "show_architecture", "plot_history", "plot_confusion", "confusion_matrix",
            "conv_explorer", "conv_stepper", "arithmetic_explorer", "pooling_explorer",
-           "param_counter", "feature_map_explorer", "flip_explorer"]
+           "param_counter", "feature_map_explorer", "flip_explorer",
+           "softmax_explorer", "gradient_descent_explorer", "receptive_field_explorer"]

@@ -186,6 +186,8 @@ def photo_image(a, cmap=None, vmin=None, vmax=None, pad=(0, 0), boxes=(), scale=
     a = np.asarray(a)
     if a.ndim == 2 and cmap is None and vmin is None and a.dtype == np.uint8:
         rgb = np.repeat(a[:, :, None], 3, axis=2)
+    elif a.ndim == 3 and a.shape[2] == 3 and a.dtype == np.uint8 and vmin is None and vmax is None:
+        rgb = a  # already RGB 0..255: colorize would return the same values, slower
     else:
         rgb = colorize(a, cmap, vmin, vmax)
     img = Image.fromarray(rgb)

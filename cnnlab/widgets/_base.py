@@ -33,6 +33,13 @@ def int_slider(description, value, lo, hi, step=1):
                        layout=W.Layout(width="300px"))
 
 
+def float_slider(description, value, lo, hi, step=0.1, readout_format=".1f"):
+    """A FloatSlider with the explorers' look."""
+    return W.FloatSlider(value=value, min=lo, max=hi, step=step, description=description,
+                         continuous_update=True, readout_format=readout_format,
+                         style=_SLIDER_STYLE, layout=W.Layout(width="300px"))
+
+
 def toggle(description, options, value):
     """ToggleButtons for a small choice of words."""
     return W.ToggleButtons(options=options, value=value, description=description,
@@ -162,13 +169,15 @@ class Explorer(W.VBox):
         else:
             self._show_message("")
 
-    def _show_message(self, text):
+    def _show_message(self, text, clear=True):
+        """Show ``text`` (or hide the line when empty); ``clear`` blanks what no longer fits."""
         self.message = text
         if text:
             self._message.value = (f'<div class="cnnlab-message">&#9888; {html.escape(text)}'
                                    "</div>")
             self._message.layout.display = None
-            self._on_message()
+            if clear:
+                self._on_message()
         else:
             self._message.value = ""
             self._message.layout.display = "none"
