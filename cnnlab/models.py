@@ -206,14 +206,11 @@ def resnet18(num_classes=1000, rng=None, dtype=np.float32):
     """ResNet-18 (He et al., 2016) for (3, 224, 224) inputs.
 
     Stem: conv 7 x 7, 64 channels, stride 2, padding 3 (no bias) -> `BatchNorm2D` -> ReLU ->
-    max pooling to 56 x 56; four stages of two `basic_block` s (`RESNET18_STAGES`: 64, 128,
+    3 x 3 max pooling with stride 2 and padding 1 (224 -> 112 -> 56); four stages of two `basic_block` s (`RESNET18_STAGES`: 64, 128,
     256, 512 channels on 56, 28, 14, 7 pixels); `GlobalAvgPool2D`; dense 512 -> ``num_classes``.
     With 1,000 classes it has 11,689,512 parameters (including the batch norms' gammas and
     betas; their running statistics are not parameters), the published total, and 1.81 G MACs
     per image counted as in `count_macs`.
-
-    cnnlab's pooling has no padding, so the stem pools 2 x 2 with stride 2 where the paper uses
-    3 x 3 with stride 2 and padding 1: both give 56 x 56 maps, with no parameters and no MACs.
 
     Parameters
     ----------
@@ -235,7 +232,7 @@ def resnet18(num_classes=1000, rng=None, dtype=np.float32):
     num_classes = v.positive_int("resnet18", "num_classes", num_classes)
     rng = _rng("resnet18", rng)
     layers = [Conv2D(3, 64, 7, stride=2, padding=3, bias=False, rng=rng, dtype=dtype),
-              BatchNorm2D(64, dtype=dtype), ReLU(), MaxPool2D(2)]
+              BatchNorm2D(64, dtype=dtype), ReLU(), MaxPool2D(3, stride=2, padding=1)]
     channels = 64
     for n_blocks, out_channels, stride in RESNET18_STAGES:
         for i in range(n_blocks):
