@@ -11,13 +11,14 @@ PORT   ?= 8888
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-fast execute student practice bench clean help
+.PHONY: install lab test test-fast torch execute student practice bench clean help
 
 help:
 	@echo "make lab        open the course in JupyterLab (creates .venv on first use)"
 	@echo "make practice   your own copies with the exercises blank, in practice/ (never overwritten)"
 	@echo "make test       run every test: library, doctests, notebooks (nbval), browser"
 	@echo "make test-fast  library tests and doctests only"
+	@echo "make torch      add PyTorch (lesson 14 only; TORCH=torch==2.13.0 pins a version)"
 	@echo "make execute    re-run every notebook top to bottom and store its outputs"
 	@echo "                (one notebook: make execute NB=02_convolution.ipynb)"
 	@echo "make student    write student versions (solutions removed) to build/student/"
@@ -30,12 +31,25 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --disable-pip-version-check -q -e ".[course,test]"
 	touch $(STAMP)
 
+install: $(STAMP)
+
+# PyTorch is optional: lesson 14 uses it, and its tests run only where it is installed.
+TORCH ?= torch>=2.1
+torch: $(STAMP)
+	$(BIN)/python -m pip install --disable-pip-version-check -q "$(TORCH)"
+
+# Lesson 14 needs PyTorch: without it (and unless CNNLAB_REQUIRE_TORCH=1, as in CI) it is left out.
+NEEDS_TORCH := notebooks/14_cnnlab_to_pytorch.ipynb
+
 lab: $(STAMP)
 	$(BIN)/python -m jupyterlab --ServerApp.ip=127.0.0.1 --port=$(PORT) \
 		--ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks $(ROOT_FLAG)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest --doctest-modules cnnlab tests notebooks \
+	@if [ "$$CNNLAB_REQUIRE_TORCH" != 1 ] && ! $(BIN)/python -c "import torch" 2>/dev/null; then \
+		echo "PyTorch is not installed: lesson 14 is not run (make torch installs it)"; \
+		skip="--ignore=$(NEEDS_TORCH)"; fi; \
+	$(BIN)/python -m pytest --doctest-modules cnnlab tests notebooks $$skip \
 		--nbval --nbval-current-env --nbval-cell-timeout=300
 
 test-fast: $(STAMP)

@@ -31,7 +31,7 @@ __all__ = [
     "linear", "flatten", "to_nchw", "to_image",
     "Conv2D", "ReLU", "MaxPool2D", "AvgPool2D", "Flatten", "Linear", "Sequential",
     "count_params",
+    "receptive_field",
     "conv2d_backward", "linear_backward",
     "BatchNorm1D", "BatchNorm2D", "Dropout", "GlobalAvgPool2D", "Residual", "count_macs",
-    "receptive_field",
 ]

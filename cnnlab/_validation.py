@@ -38,7 +38,9 @@ def as_float_array(func, name, value, ndim=None, min_ndim=None):
         raise ValueError(f"{func}: {name} must be {expected}, got shape {arr.shape}")
     if min_ndim is not None and arr.ndim < min_ndim:
         raise ValueError(f"{func}: {name} must have at least {min_ndim} dimensions, got shape {arr.shape}")
-    if arr.size and not np.all(np.isfinite(arr)):
+    # min and max need no temporary array (np.isfinite would allocate one the size of the input);
+    # a NaN anywhere makes both NaN
+    if arr.size and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
         raise ValueError(f"{func}: {name} contains NaN or infinite values")
     return arr
 

@@ -204,7 +204,7 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
 def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1, groups=1):
     """Gradients of :func:`conv2d` with respect to its input, weights and bias.
 
-    Recomputes the forward pass's window matrix (a layer keeps it from its forward pass instead).
+    Builds the window matrix tile by tile from ``x``, as a `Conv2D` layer's backward pass does.
 
     Parameters
     ----------
@@ -241,13 +241,12 @@ def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1, groups=1):
     x, w, _, geometry = _check_conv2d("conv2d_backward", x, w, None, stride, padding, dilation,
                                       groups)
     dout = v.as_float_array("conv2d_backward", "dout", dout, ndim=4)
-    workspace = _conv_fast._Workspace()
-    out, ctx = _conv_fast.forward(x, w, None, *geometry, workspace=workspace)
-    if dout.shape != out.shape:
-        raise ValueError(f"conv2d_backward: dout must have the output's shape {out.shape}, got "
-                         f"{dout.shape}")
-    dw = np.empty(w.shape, np.result_type(dout.dtype, out.dtype))
-    dx, db = _conv_fast.backward(dout, ctx, w.astype(out.dtype, copy=False), workspace, dw_out=dw)
+    g, _ = ctx = _conv_fast.context(x, w, *geometry)
+    if dout.shape != (g.n, g.f, g.oh, g.ow):
+        raise ValueError(f"conv2d_backward: dout must have the output's shape "
+                         f"{(g.n, g.f, g.oh, g.ow)}, got {dout.shape}")
+    dw = np.empty(w.shape, np.result_type(dout.dtype, x.dtype, w.dtype))
+    dx, db = _conv_fast.backward(dout, ctx, w, dw_out=dw, func="conv2d_backward")
     return dx, dw, db
 
 

@@ -17,6 +17,8 @@ The batch normalisations live in :mod:`cnnlab.normalization`, `Dropout` in
 :mod:`cnnlab.regularization` and `Residual` in :mod:`cnnlab.residual`; all are exported here too.
 """
 
+import threading
+
 import numpy as np
 
 from . import _validation as v
@@ -93,7 +95,6 @@ class Conv2D(Layer):
         if bias:
             self.params["b"] = np.zeros(self.out_channels, dtype=dtype)
         self._init_grads()
-        self._workspace = _conv_fast._Workspace()  # scratch arrays reused between passes
 
     def __repr__(self):
         extra = "".join([f", dilation={self.dilation}" if self.dilation != (1, 1) else "",
@@ -121,16 +122,20 @@ class Conv2D(Layer):
         x = self._input(x, 4, "(N, C, H, W)")
         self.output_shape(x.shape[1:])  # checks channels and sizes, with this layer's name
         out, ctx = _conv_fast.forward(x, self.params["W"], self.params.get("b"), self.stride,
-                                      self.padding, self.dilation, workspace=self._workspace,
-                                      groups=self.groups)
-        self._cache = (ctx, out.shape)
+                                      self.padding, self.dilation, groups=self.groups,
+                                      func="Conv2D")
+        self._cache = (ctx, out.shape, threading.get_ident())
         return out
 
     def backward(self, dout):
-        ctx, out_shape = self._cached()
+        ctx, out_shape, thread = self._cached()
+        if thread != threading.get_ident():
+            raise RuntimeError("Conv2D.backward: the last forward pass ran in another thread, so "
+                               "its saved input is not this thread's; give each thread its own "
+                               "layer (copy.deepcopy(model))")
         dout = self._dout(dout, out_shape)
-        dx, db = _conv_fast.backward(dout, ctx, self.params["W"], self._workspace,
-                                     dw_out=self.grads["W"])
+        dx, db = _conv_fast.backward(dout, ctx, self.params["W"], dw_out=self.grads["W"],
+                                     func="Conv2D")
         if "b" in self.grads:
             self.grads["b"][...] = db
         return dx

@@ -439,13 +439,21 @@ class _ProgressBar:
             if stopped:
                 sys.stderr.write("\n")
             return
-        from IPython.display import Pretty
-        self.handle.update(Pretty(self.final_text(stopped)))
+        # The live bar goes (its display is emptied: nothing to store, nothing for nbval to
+        # compare) and the finished bar is printed, so the saved notebook and a re-run show the
+        # same text. nbval ignores display updates, which is why the text is printed, not shown
+        # by updating the display.
+        self.handle.update({}, raw=True)
         self.widget.close()
+        print(self.final_text(stopped), flush=True)
 
 
 def _notebook_bar():
-    """(widget, display handle) of a live bar, or (None, None) without ipywidgets."""
+    """(widget, display handle) of a live bar, or (None, None) without ipywidgets.
+
+    The bar is displayed without the text/plain form a widget usually carries: that text
+    ("HBox(children=...)") is what a saved notebook would show in its place.
+    """
     try:
         import ipywidgets
         from IPython.display import display
@@ -453,5 +461,6 @@ def _notebook_bar():
         return None, None
     box = ipywidgets.HBox([ipywidgets.FloatProgress(value=0.0, min=0.0, max=1.0),
                            ipywidgets.Label(value="")])
-    handle = display(box, display_id=True)
+    bundle = {k: v for k, v in box._repr_mimebundle_().items() if k != "text/plain"}
+    handle = display(bundle, raw=True, display_id=True)
     return box, handle

@@ -2,11 +2,17 @@
 
 nbval re-runs each notebook and compares outputs; these cheap checks catch what it does not:
 a notebook saved half-executed, a stored error or warning, a missing link or recap, a cell
-excused from nbval that is neither a widget nor a timing, a file grown too large.
+excused from nbval that is neither a widget nor a timing, a file grown too large, and the lesson
+conventions (links at top and bottom, goals, time, numbered sections, exercise kinds, tiered
+hints that do not give the answer away). Every lesson file ``NN_name.ipynb`` (01 up) is checked,
+so lessons added later are held to the same rules; each failure names the notebook and the fix.
 """
 
+import ast
+import io
 import json
 import re
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -29,9 +35,224 @@ def _tags(cell):
     return cell.get("metadata", {}).get("tags", [])
 
 
-def test_the_ten_lessons_exist():
-    assert [p.name[:2] for p in LESSONS] == [f"{i:02d}" for i in range(1, 11)]
 
+def _number(path):
+    return int(path.name[:2])
+
+
+def _markdown_text(cell):
+    """A markdown cell's text without fenced code blocks (a ``## x`` inside ``` is no heading)."""
+    return re.sub(r"^```.*?^```", "", _src(cell), flags=re.S | re.M)
+
+
+def _previous_and_next(path):
+    names = {_number(p): p.name for p in NOTEBOOKS}
+    n = _number(path)
+    return names.get(n - 1), names.get(n + 1)
+
+
+def test_lessons_are_numbered_01_to_nn_without_gaps():
+    numbers = [_number(p) for p in LESSONS]
+    assert len(numbers) == len(set(numbers)), f"two lessons share a number: {[p.name for p in LESSONS]}"
+    assert numbers == list(range(1, len(numbers) + 1)), \
+        f"lessons must be numbered 01..NN without gaps, found {[p.name for p in LESSONS]}"
+    assert len(numbers) >= 10, f"the course has lessons 01..10 at least, found {len(numbers)}"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_top_and_bottom_links_goals_and_time(path):
+    markdown = _cells(path, "markdown")
+    first, last = _src(markdown[0]), _src(markdown[-1])
+    name = path.name
+    assert first.startswith(f"# {name[:2]} "), f"{name}: the first markdown cell starts with '# {name[:2]} Title'"
+    assert re.search(r"^\*About \d+ minutes\b[^*\n]*\*", first, re.M), \
+        f"{name}: the first cell needs a line starting '*About N minutes.*' (measured: a careful read plus the exercises)"
+    assert re.search(r"\*\*Learning goals\.\*\*", first) and re.search(r"^1\. ", first, re.M), \
+        f"{name}: the first cell needs '**Learning goals.** After this notebook you can' and a numbered list"
+    for other in set(re.findall(r"\]\((\d\d_[a-z0-9_]+\.ipynb)\)", "\n".join(_src(c) for c in markdown))):
+        assert (path.parent / other).exists(), f"{name}: a link to a missing notebook {other}"
+    previous, following = _previous_and_next(path)
+    for where, text in (("first", first), ("last", last)):
+        links = set(re.findall(r"\]\((\d\d_[a-z0-9_]+\.ipynb)\)", text))
+        if previous:
+            assert previous in links, f"{name}: the {where} markdown cell must link the previous lesson ({previous})"
+        if following:
+            assert following in links, f"{name}: the {where} markdown cell must link the next lesson ({following})"
+
+
+UNNUMBERED = ("Exercises", "Recap", "References")
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_sections_numbered_without_gaps_then_exercises_and_recap(path):
+    headings = [h.strip() for c in _cells(path, "markdown")
+                for h in re.findall(r"^## (.+)$", _markdown_text(c), re.M)]
+    numbered = [int(m.group(1)) for h in headings if (m := re.match(r"(\d+)\. ", h))]
+    other = [h for h in headings if not re.match(r"\d+\. ", h)]
+    assert numbered == list(range(1, len(numbered) + 1)) and numbered, \
+        f"{path.name}: sections must be '## 1. ...', '## 2. ...' without gaps, found {headings}"
+    assert all(h in UNNUMBERED for h in other), \
+        f"{path.name}: only {UNNUMBERED} headings may be unnumbered at level 2, found {other}"
+    assert "Exercises" in other, f"{path.name}: add a '## Exercises' heading before the exercises"
+    assert "Recap" in other, f"{path.name}: add a '## Recap' section at the end"
+    assert headings.index("Exercises") > headings.index(next(h for h in headings if h.startswith("1. "))), \
+        f"{path.name}: the numbered sections come before '## Exercises'"
+    assert headings.index("Recap") > headings.index("Exercises"), f"{path.name}: '## Recap' comes after the exercises"
+
+
+def _kind(path, tag):
+    return [c for c in _cells(path, "code") if tag in _tags(c)]
+
+
+@pytest.mark.parametrize("path", [p for p in LESSONS if _number(p) <= 10], ids=lambda p: p.name)
+def test_each_of_lessons_01_to_10_has_a_predict_exercise(path):
+    predict = _kind(path, "predict")
+    assert predict, (f"{path.name}: tag at least one exercise 'predict' (the learner writes a prediction "
+                     "in code before a cell computes the answer)")
+    for cell in predict + _kind(path, "debug"):
+        assert "exercise" in _tags(cell), \
+            f"{path.name}: 'predict'/'debug' go on the exercise cell, beside 'exercise':\n{_src(cell)[:200]}"
+
+
+def test_the_course_has_debug_exercises_and_open_experiments():
+    debug = {p.name: len(_kind(p, "debug")) for p in LESSONS}
+    experiment = {p.name: len(_kind(p, "experiment")) for p in LESSONS}
+    assert sum(debug.values()) >= 4, f"the course needs at least 4 exercises tagged 'debug', found {debug}"
+    assert sum(experiment.values()) >= 2, f"the course needs at least 2 cells tagged 'experiment', found {experiment}"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_debug_exercises_show_the_bug_before_asking_for_the_fix(path):
+    code = _cells(path, "code")
+    for i, cell in enumerate(code):
+        if "debug" in _tags(cell):
+            demo = code[i - 1] if i else None
+            assert demo is not None and not {"exercise", "check"} & set(_tags(demo)) and demo["outputs"], (
+                f"{path.name}: a 'debug' exercise needs, just before it, an untagged code cell that runs the "
+                f"subtly wrong code and shows what it gets wrong on a small case:\n{_src(cell)[:200]}")
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_experiments_are_open_and_run(path):
+    for cell in _kind(path, "experiment"):
+        src = _src(cell)
+        assert "exercise" not in _tags(cell) and "check" not in _tags(cell), \
+            f"{path.name}: an 'experiment' cell is not graded: remove its 'exercise'/'check' tag"
+        assert "BEGIN SOLUTION" not in src and "BEGIN HIDDEN TESTS" not in src, \
+            f"{path.name}: an 'experiment' cell has no solution markers (it runs as given):\n{src[:200]}"
+        assert cell["outputs"] and not any(o["output_type"] == "error" for o in cell["outputs"]), \
+            f"{path.name}: the 'experiment' cell must run as given and show its result:\n{src[:200]}"
+
+
+def _region(src, begin, end):
+    """The lines between ``### BEGIN x`` and ``### END x`` markers, and the rest of the source."""
+    inside, outside, on = [], [], False
+    for line in src.splitlines():
+        if line.strip() == begin:
+            on = True
+        elif line.strip() == end:
+            on = False
+        else:
+            (inside if on else outside).append(line)
+    return inside, "\n".join(outside)
+
+
+def _squash(text):
+    return re.sub(r"\s+", "", text)
+
+
+def _code_without_strings(src):
+    """The source with its string literals (the hints, the messages) left out: the code a learner
+    reads as the check's computation. Later hints may come close to the answer; the code may not."""
+    kept = []
+    skip = {tokenize.STRING, *(getattr(tokenize, n) for n in ("FSTRING_START", "FSTRING_MIDDLE", "FSTRING_END")
+                               if hasattr(tokenize, n))}
+    for tok in tokenize.generate_tokens(io.StringIO(src).readline):
+        if tok.type not in skip:
+            kept.append(tok.string)
+    return "".join(kept)
+
+
+def _answer_expressions(exercise_src):
+    """The expressions the solution computes: right-hand sides, returned values, bare calls."""
+    lines, _ = _region(exercise_src, "### BEGIN SOLUTION", "### END SOLUTION")
+    found = []
+    for line in lines:
+        line = line.split("  #")[0].strip()
+        if not line or line.startswith("#") or re.match(r"(for|if|elif|else|while|with|def|try|except)\b", line):
+            continue                                    # comments and control flow are no answer
+        m = re.match(r"return\s+(.+)", line) or re.match(r"[\w\[\], .]+?\s*[-+*/]?=(?!=)\s*(.+)", line)
+        expr = m.group(1) if m else line
+        squashed = _squash(expr)
+        trivial = re.fullmatch(r"[\w.]+(,[\w.]+)*|[\d.\-+]+|np\.asarray\(.*\)|np\.(zeros|empty)\(.*\)|.*\.shape",
+                               squashed)                # names, numbers, conversions, shapes
+        if len(squashed) >= 6 and not trivial:
+            found.append(squashed)
+    return found
+
+
+def _first_hints(check_src):
+    """The first hint of every check_value/check_function call in a check cell (literal or a
+    name assigned a literal in the same cell); None where a call has no tiered hints."""
+    tree = ast.parse(check_src)
+    assigned = {t.id: node.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                for t in node.targets if isinstance(t, ast.Name)}
+    firsts = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("check_value", "check_function"):
+            given = {k.arg: k.value for k in node.keywords}
+            value = given.get("hints")
+            if isinstance(value, ast.Name):
+                value = assigned.get(value.id)
+            if not isinstance(value, (ast.List, ast.Tuple)) or len(value.elts) < 2:
+                firsts.append(None)
+                continue
+            first = value.elts[0]
+            try:
+                firsts.append(ast.literal_eval(first))
+            except ValueError:
+                firsts.append(ast.unparse(first))
+    return firsts
+
+
+def _exercise_and_check_pairs(path):
+    code = _cells(path, "code")
+    for i, cell in enumerate(code):
+        if "exercise" in _tags(cell):
+            following = code[i + 1] if i + 1 < len(code) else None
+            yield cell, following
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_checks_follow_exercises_with_tiered_hints_that_hide_the_answer(path):
+    for exercise, check in _exercise_and_check_pairs(path):
+        head = _src(exercise)[:120]
+        assert check is not None and "check" in _tags(check), \
+            f"{path.name}: the exercise cell must be followed directly by a cell tagged 'check':\n{head}"
+        _, visible = _region(_src(check), "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+        firsts = _first_hints(visible)
+        assert firsts and None not in firsts, (
+            f"{path.name}: every check_value/check_function call needs tiered hints, "
+            f"hints=[\"what is wrong, without the answer\", \"more\", ...] (2 or more):\n{_src(check)[:300]}")
+        code = _squash(_code_without_strings(visible))
+        for expr in _answer_expressions(_src(exercise)):
+            assert expr not in code, (
+                f"{path.name}: the check cell shows the solution's expression {expr!r}: compute the expected "
+                f"value another way (cnnlab, or arithmetic written differently)\n{head}")
+            for first in firsts:
+                assert expr not in _squash(first), (
+                    f"{path.name}: the first hint gives the solution's expression {expr!r} away: say what "
+                    f"is wrong without the answer, and move details to later hints\n{head}")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_fit_output_is_the_finished_bar_not_a_widget_repr(path):
+    for i, cell in enumerate(_cells(path, "code")):
+        for out in cell["outputs"]:
+            text = "".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", ""))
+            assert "HBox(children=" not in text, (
+                f"{path.name}: code cell {i} stores a raw widget repr (HBox(children=...)); "
+                "a stored fit output must show the finished progress bar's text")
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_stored_executed_in_order_without_errors_or_warnings(path):
@@ -67,24 +288,6 @@ def test_every_explorer_has_a_static_twin(path):
     source = "\n".join(_src(c) for c in _cells(path, "code"))
     for name in set(re.findall(r"widgets\.(\w+_explorer|conv_stepper|param_counter)\(", source)):
         assert f"viz.{name}(" in source, f"widgets.{name} is shown without its static twin viz.{name}"
-
-
-@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
-def test_lesson_structure(path):
-    markdown = [_src(c) for c in _cells(path, "markdown")]
-    first, text = markdown[0], "\n".join(markdown)
-    assert first.startswith("# "), "a title first"
-    assert re.search(r"goals", first, re.I), "learning goals at the top"
-    assert re.search(r"minutes", first), "say how long the lesson takes"
-    assert re.search(r"^#+ .*recap", text, re.I | re.M), "a recap section at the end"
-    number = int(path.name[:2])
-    linked = set(re.findall(r"\]\((\d\d_[a-z_]+\.ipynb)\)", text))
-    for other in linked:
-        assert (path.parent / other).exists(), f"link to a missing notebook {other}"
-    if number > 1:
-        assert any(n.startswith(f"{number - 1:02d}_") for n in linked), "link to the previous lesson"
-    if number < 10:
-        assert any(n.startswith(f"{number + 1:02d}_") for n in linked), "link to the next lesson"
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)

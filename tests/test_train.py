@@ -1,6 +1,8 @@
 """cnnlab/train.py: optimisers against hand-computed steps, and a real training run."""
 
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -218,3 +220,10 @@ def test_the_notebook_progress_bar_is_stored_as_its_final_text(tmp_path):
     assert "epoch 1/2: loss" in text and "epoch 2/2: loss" in text
     assert not re.search(r"\d s\b", text)  # no timings: the stored text is the same every run
     assert all(o.get("name") != "stderr" for o in outputs)
+    # What nbval sees when it re-runs the cell (it ignores display updates) equals what was stored
+    path = tmp_path / "bar.ipynb"
+    nbformat.write(nb, path)
+    run = subprocess.run([sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-q",
+                          "-p", "no:cacheprovider", str(path)], capture_output=True, text=True,
+                         cwd=tmp_path)
+    assert run.returncode == 0, run.stdout[-2000:]

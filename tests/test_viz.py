@@ -110,6 +110,22 @@ def test_show_feature_maps_and_filters():
         viz.show_feature_maps(np.ones(5))
 
 
+def test_show_feature_maps_each_map_on_its_own_scale():
+    weak = np.zeros((4, 4))
+    weak[1, 2] = 0.5                                     # a faint map beside strong ones
+    strong = np.linspace(-30, 10, 16).reshape(4, 4)
+    maps = np.stack([weak, strong, 1000 + np.arange(16.0).reshape(4, 4)])
+    shared = [ax.images[0] for ax in viz.show_feature_maps(maps).axes if ax.images]
+    assert {im.get_clim() for im in shared} == {(-1015.0, 1015.0)}
+    each = [ax.images[0] for ax in viz.show_feature_maps(maps, scale="each").axes if ax.images]
+    assert [im.get_clim() for im in each] == [(0.0, 0.5), (-30.0, 30.0), (1000.0, 1015.0)]
+    assert [im.get_cmap().name for im in each] == ["cividis", "RdBu_r", "cividis"]
+    each_signed = viz.show_feature_maps(maps, scale="each", signed=True).axes[0].images[0]
+    assert each_signed.get_clim() == (-0.5, 0.5)
+    with pytest.raises(ValueError, match="show_feature_maps: scale must be 'shared' or 'each'"):
+        viz.show_feature_maps(maps, scale="per map")
+
+
 # ------------------------------------------------------------------------------ the twins
 def _titles(fig):
     return [ax.get_title() for ax in fig.axes]

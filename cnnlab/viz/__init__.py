@@ -35,3 +35,6 @@ __all__ = ["show_image", "show_matrix", "show_feature_maps", "show_filters", "ne
            "conv_explorer", "conv_stepper", "arithmetic_explorer", "pooling_explorer",
            "param_counter", "feature_map_explorer", "flip_explorer",
            "softmax_explorer", "gradient_descent_explorer", "receptive_field_explorer"]
+
+from .backprop import show_backprop_graph, show_conv_backward, show_pool_backward  # noqa: E402
+__all__ += ["show_backprop_graph", "show_conv_backward", "show_pool_backward"]

@@ -159,8 +159,8 @@ def show_matrix(a, ax=None, title=None, cmap=None, vmin=None, vmax=None, numbers
 
 
 def show_feature_maps(maps, cols=None, titles=None, signed=None, size=1.6, fig=None,
-                      suptitle=None):
-    """Every channel of a (C, H, W) stack side by side, with shared colour limits.
+                      suptitle=None, scale="shared"):
+    """Every channel of a (C, H, W) stack side by side, on shared or per-map colour limits.
 
     Parameters
     ----------
@@ -175,25 +175,38 @@ def show_feature_maps(maps, cols=None, titles=None, signed=None, size=1.6, fig=N
         Inches per map.
     fig : matplotlib Figure, optional
     suptitle : str, optional
+    scale : {"shared", "each"}
+        "shared" (default): one colour scale for all maps, so their strengths compare; "each":
+        every map on its own limits, so a weak map's pattern is visible too (the titles say so).
 
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> maps = np.stack([np.eye(3), 100 * np.eye(3)])
+    >>> fig = show_feature_maps(maps, scale="each")
+    >>> [ax.images[0].get_clim() for ax in fig.axes if ax.images]
+    [(0.0, 1.0), (0.0, 100.0)]
     """
     maps = np.asarray(maps, dtype=float)
     if maps.ndim == 4 and maps.shape[0] == 1:
         maps = maps[0]
     if maps.ndim != 3:
         raise ValueError(f"show_feature_maps: maps must be (C, H, W), got shape {maps.shape}")
+    if scale not in ("shared", "each"):
+        raise ValueError(f"show_feature_maps: scale must be 'shared' or 'each', got {scale!r}")
     c = maps.shape[0]
     cols = cols or min(c, 8)
     rows = int(np.ceil(c / cols))
     fig = fig or new_figure(size * cols, size * rows + (0.4 if suptitle else 0.1))
-    vmin, vmax, cmap = R.limits(maps, signed)
+    shared = R.limits(maps, signed)
     axes = fig.subplots(rows, cols, squeeze=False)
     for k, ax in enumerate(axes.ravel()):
         ax.set_axis_off()
         if k < c:
+            vmin, vmax, cmap = shared if scale == "shared" else R.limits(maps[k], signed)
             ax.imshow(maps[k], cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
             ax.set_title(titles[k] if titles is not None else str(k), fontsize=10)
     if suptitle:
