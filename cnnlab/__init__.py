@@ -20,6 +20,7 @@ from .layers import (AvgPool2D, BatchNorm1D, BatchNorm2D, Conv2D, Dropout, Flatt
 from .losses import cross_entropy
 from .pooling import avg_pool2d, max_pool2d, sum_pool2d
 from .receptive import receptive_field
+from . import models  # LeNet-5, VGG-16, ResNet-18 builders: cl.models.vgg16()
 
 __version__ = "0.1.0"
 
