@@ -2,7 +2,8 @@
 
 The public names are listed in ``__all__``; ``cnnlab.reference`` holds the same operations as
 plain loops, ``cnnlab.train`` the optimisers and the training loop, ``cnnlab.gradcheck`` numerical
-gradients, ``cnnlab.data`` the data sets. ``cnnlab.widgets`` and ``cnnlab.viz`` (which need
+gradients, ``cnnlab.data`` the data sets, ``cnnlab.augment`` random shifts, rotations and
+scalings for training. ``cnnlab.widgets`` and ``cnnlab.viz`` (which need
 ipywidgets and matplotlib) are imported only when asked for.
 
 Shapes: N batch, C channels, H, W height and width, F filters, KH, KW kernel size,
@@ -10,10 +11,11 @@ OH, OW output size. Batches are (N, C, H, W), filters (F, C, KH, KW).
 """
 
 from .activations import relu, sigmoid, softmax, tanh
-from .convolution import conv2d, convolve2d, correlate2d, output_size, pad2d
-from .dense import flatten, linear
+from .convolution import conv2d, conv2d_backward, convolve2d, correlate2d, output_size, pad2d
+from .dense import flatten, linear, linear_backward
 from .images import to_image, to_nchw
-from .layers import (AvgPool2D, Conv2D, Flatten, Linear, MaxPool2D, ReLU, Sequential,
+from .layers import (AvgPool2D, BatchNorm1D, BatchNorm2D, Conv2D, Dropout, Flatten,
+                     GlobalAvgPool2D, Linear, MaxPool2D, ReLU, Residual, Sequential, count_macs,
                      count_params)
 from .losses import cross_entropy
 from .pooling import avg_pool2d, max_pool2d, sum_pool2d
@@ -27,4 +29,6 @@ __all__ = [
     "linear", "flatten", "to_nchw", "to_image",
     "Conv2D", "ReLU", "MaxPool2D", "AvgPool2D", "Flatten", "Linear", "Sequential",
     "count_params",
+    "conv2d_backward", "linear_backward",
+    "BatchNorm1D", "BatchNorm2D", "Dropout", "GlobalAvgPool2D", "Residual", "count_macs",
 ]

@@ -13,6 +13,10 @@ Two ways to build the window matrix ``cols`` of shape (C*KH*KW, N*L), whose prod
 
 For a few large maps (one filter over a photo) adding KH*KW shifted copies of the input beats
 both. Scratch arrays live in a `_Workspace`; arrays returned to callers are always new.
+
+Grouped convolution (``groups`` G > 1, w of shape (F, C/G, KH, KW)): the rows of ``cols`` are
+ordered by channel, so group g's rows are one contiguous block; the G products of each group's
+filters with its block are one batched matrix product.
 """
 
 import threading
@@ -60,8 +64,9 @@ def _shared_workspace():
 class _Geometry:
     """Sizes of one convolution, and which way its window matrix was built."""
 
-    def __init__(self, x_shape, w_shape, stride, padding, dilation):
+    def __init__(self, x_shape, w_shape, stride, padding, dilation, groups=1):
         self.n, self.c, self.h, self.w = x_shape
+        self.groups = groups
         self.f, _, self.kh, self.kw = w_shape
         self.stride, self.padding, self.dilation = stride, padding, dilation
         (ph, pw), (dh, dw), (sh, sw) = padding, dilation, stride
@@ -103,7 +108,12 @@ def _im2col(x, g, workspace):
     return cols.reshape(g.c * g.kh * g.kw, -1)
 
 
-def forward(x, w, b, stride, padding, dilation, workspace=None):
+def _per_group(a, g):
+    """View a (rows, cols) matrix as (G, rows / G, cols): one block of rows per group."""
+    return a.reshape(g.groups, a.shape[0] // g.groups, a.shape[1])
+
+
+def forward(x, w, b, stride, padding, dilation, groups=1, workspace=None):
     """Return (out, ctx): the convolution (N, F, OH, OW) and what `backward` needs.
 
     Without a ``workspace`` (the functions) the shared one is used and ``ctx`` must not be kept;
@@ -112,15 +122,19 @@ def forward(x, w, b, stride, padding, dilation, workspace=None):
     dtype = np.result_type(x.dtype, w.dtype, *([] if b is None else [b.dtype]))
     x = x.astype(dtype, copy=False)
     w = w.astype(dtype, copy=False)
-    g = _Geometry(x.shape, w.shape, stride, padding, dilation)
-    if workspace is None and g.n * g.f * g.c <= 4 and g.hp * g.wp >= 4096:
+    g = _Geometry(x.shape, w.shape, stride, padding, dilation, groups)
+    if workspace is None and groups == 1 and g.n * g.f * g.c <= 4 and g.hp * g.wp >= 4096:
         out = _shifted_sum(x, w, g)
         ctx = None
     else:
         workspace = workspace or _shared_workspace()
         cols = _im2col(x, g, workspace)
         prod = workspace.get("prod", (g.f, cols.shape[1]), dtype)
-        np.matmul(w.reshape(g.f, -1), cols, out=prod)
+        if groups == 1:
+            np.matmul(w.reshape(g.f, -1), cols, out=prod)
+        else:
+            np.matmul(_per_group(w.reshape(g.f, -1), g), _per_group(cols, g),
+                      out=_per_group(prod, g))
         out = np.empty((g.n, g.f, g.oh, g.ow), dtype)
         np.copyto(out, prod.reshape(g.f, g.n, g.oh, g.row)[..., :g.ow].transpose(1, 0, 2, 3))
         ctx = (g, cols)
@@ -155,9 +169,9 @@ def backward(dout, ctx, w, workspace, dw_out):
     ----------
     dout : ndarray, shape (N, F, OH, OW)
     ctx : what `forward` returned with this ``workspace``
-    w : ndarray, shape (F, C, KH, KW)
+    w : ndarray, shape (F, C/G, KH, KW)
     workspace : the layer's `_Workspace`
-    dw_out : ndarray, shape (F, C, KH, KW), written in place
+    dw_out : ndarray, shape (F, C/G, KH, KW), written in place
 
     Returns
     -------
@@ -172,10 +186,15 @@ def backward(dout, ctx, w, workspace, dw_out):
         dmat[..., g.ow:] = 0
     dmat[..., :g.ow] = dout.transpose(1, 0, 2, 3)
     dmat = dmat.reshape(g.f, -1)
-    np.matmul(dmat, cols.T, out=dw_out.reshape(g.f, -1))
     db = dout.sum(axis=(0, 2, 3))
     dcols = workspace.get("dcols", (g.c * g.kh * g.kw, dmat.shape[1]), dtype)
-    np.matmul(w.reshape(g.f, -1).T, dmat, out=dcols)
+    if g.groups == 1:
+        np.matmul(dmat, cols.T, out=dw_out.reshape(g.f, -1))
+        np.matmul(w.reshape(g.f, -1).T, dmat, out=dcols)
+    else:
+        dm, wm = _per_group(dmat, g), _per_group(w.reshape(g.f, -1), g)
+        np.matmul(dm, _per_group(cols, g).transpose(0, 2, 1), out=_per_group(dw_out.reshape(g.f, -1), g))
+        np.matmul(wm.transpose(0, 2, 1), dm, out=_per_group(dcols, g))
     dcols = dcols.reshape(g.c, g.kh, g.kw, g.n, g.oh, g.row)
     dxp = workspace.get("dxpad", (g.n, g.c, g.hp + g.extra, g.wp), dtype)
     dxp[...] = 0

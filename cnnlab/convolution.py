@@ -17,7 +17,7 @@ import numpy as np
 
 from . import _conv_fast, _validation as v
 
-__all__ = ["output_size", "pad2d", "correlate2d", "convolve2d", "conv2d"]
+__all__ = ["output_size", "pad2d", "correlate2d", "convolve2d", "conv2d", "conv2d_backward"]
 
 
 def output_size(n, f, stride=1, padding=0, dilation=1):
@@ -148,62 +148,137 @@ def _single_map(func, image, kernel, stride, padding, flip):
         raise ValueError(f"{func}: kernel must not be empty, got shape {kernel.shape}")
     if flip:
         kernel = kernel[::-1, ::-1]
-    out = _conv2d_checked(func, image[None, None], kernel[None, None], None, stride, padding, 1,
-                          shapes=f"(image.shape={image.shape}, kernel.shape={kernel.shape})")
+    geometry = _check_geometry(func, (1, 1) + image.shape, (1, 1) + kernel.shape, None, stride,
+                               padding, 1, 1,
+                               shapes=f"(image.shape={image.shape}, kernel.shape={kernel.shape})")
+    out, _ = _conv_fast.forward(image[None, None], kernel[None, None], None, *geometry)
     return out[0, 0]
 
 
-def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     """A convolution layer's forward pass on a batch (cross-correlation, as in every framework).
 
     Parameters
     ----------
     x : array_like, shape (N, C, H, W)
-    w : array_like, shape (F, C, KH, KW)
+    w : array_like, shape (F, C/G, KH, KW)
+        With ``groups`` G, each filter sees only C/G channels: filters ``g*F/G`` to
+        ``(g+1)*F/G - 1`` read channels ``g*C/G`` to ``(g+1)*C/G - 1`` (as in PyTorch).
     b : array_like, shape (F,), optional
     stride, dilation : int or pair of int, optional
     padding : int, pair of int, "valid" or "same", optional
         Zero padding; "same" keeps H and W at stride 1 (odd kernels only).
+    groups : int, optional
+        G, which must divide both C and F. 1 (default) is an ordinary convolution; G = C with
+        F = C (or a multiple of C) is a depthwise convolution, one filter per channel.
 
     Returns
     -------
     ndarray, shape (N, F, OH, OW)
-        ``out[n, f] = b[f] + sum over c of correlate(x[n, c], w[f, c])``, with
+        ``out[n, f] = b[f] + sum over the C/G channels c of f's group of
+        correlate(x[n, c], w[f, c - first channel of the group])``, with
         ``OH = floor((H + 2*ph - dh*(KH - 1) - 1) / sh) + 1`` and likewise OW.
 
     Raises
     ------
     ValueError
-        Mismatched channels, wrong number of dimensions, a filter larger than the padded input.
+        Mismatched channels, a ``groups`` that does not divide C and F, wrong number of
+        dimensions, a filter larger than the padded input.
 
     Examples
     --------
     >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
     >>> conv2d(x, np.ones((2, 1, 3, 3)), b=[0.0, 100.0]).shape
     (1, 2, 2, 2)
+
+    A depthwise convolution: each of the 3 channels gets its own 3 x 3 filter.
+
+    >>> conv2d(np.ones((1, 3, 5, 5)), np.ones((3, 1, 3, 3)), groups=3)[0, :, 0, 0]
+    array([9., 9., 9.])
     """
-    x = v.as_float_array("conv2d", "x", x, ndim=4)
-    w = v.as_float_array("conv2d", "w", w, ndim=4)
+    x, w, b, geometry = _check_conv2d("conv2d", x, w, b, stride, padding, dilation, groups)
+    out, _ = _conv_fast.forward(x, w, b, *geometry)
+    return out
+
+
+def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1, groups=1):
+    """Gradients of :func:`conv2d` with respect to its input, weights and bias.
+
+    Recomputes the forward pass's window matrix (a layer keeps it from its forward pass instead).
+
+    Parameters
+    ----------
+    dout : array_like, shape (N, F, OH, OW)
+        Gradient of the loss with respect to the convolution's output.
+    x : array_like, shape (N, C, H, W)
+        The forward pass's input.
+    w : array_like, shape (F, C/G, KH, KW)
+    stride, padding, dilation, groups : as in :func:`conv2d`
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
+        Each output's gradient sent back to the inputs its window covered, through the weights.
+    dw : ndarray, shape (F, C/G, KH, KW)
+        ``dw[f, c, i, j] = sum over n, oh, ow of dout[n, f, oh, ow] * x_padded[n, c', ...]``: the
+        correlation of the input with the upstream gradient.
+    db : ndarray, shape (F,)
+        ``dout`` summed over N, OH and OW.
+
+    Examples
+    --------
+    >>> x, w = np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2))
+    >>> dx, dw, db = conv2d_backward(np.ones((1, 1, 2, 2)), x, w)
+    >>> dx[0, 0]
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    >>> dw[0, 0], db
+    (array([[4., 4.],
+           [4., 4.]]), array([4.]))
+    """
+    x, w, _, geometry = _check_conv2d("conv2d_backward", x, w, None, stride, padding, dilation,
+                                      groups)
+    dout = v.as_float_array("conv2d_backward", "dout", dout, ndim=4)
+    workspace = _conv_fast._Workspace()
+    out, ctx = _conv_fast.forward(x, w, None, *geometry, workspace=workspace)
+    if dout.shape != out.shape:
+        raise ValueError(f"conv2d_backward: dout must have the output's shape {out.shape}, got "
+                         f"{dout.shape}")
+    dw = np.empty(w.shape, np.result_type(dout.dtype, out.dtype))
+    dx, db = _conv_fast.backward(dout, ctx, w.astype(out.dtype, copy=False), workspace, dw_out=dw)
+    return dx, dw, db
+
+
+def _check_conv2d(func, x, w, b, stride, padding, dilation, groups):
+    """Checked arrays and the resolved (stride, padding, dilation, groups) of a conv2d call."""
+    x = v.as_float_array(func, "x", x, ndim=4)
+    w = v.as_float_array(func, "w", w, ndim=4)
     if b is not None:
-        b = v.as_float_array("conv2d", "b", b, ndim=1)
-    return _conv2d_checked("conv2d", x, w, b, stride, padding, dilation,
-                           shapes=f"(x.shape={x.shape}, w.shape={w.shape})")
+        b = v.as_float_array(func, "b", b, ndim=1)
+    groups = v.positive_int(func, "groups", groups)
+    geometry = _check_geometry(func, x.shape, w.shape, b, stride, padding, dilation, groups,
+                               shapes=f"(x.shape={x.shape}, w.shape={w.shape})")
+    return x, w, b, geometry
 
 
-def _conv2d_checked(func, x, w, b, stride, padding, dilation, shapes):
-    if x.shape[1] != w.shape[1]:
-        raise ValueError(
-            f"{func}: x has {x.shape[1]} channels but w expects {w.shape[1]} {shapes}"
-        )
-    if b is not None and b.shape[0] != w.shape[0]:
-        raise ValueError(f"{func}: b must have one entry per filter, {w.shape[0]}, got shape {b.shape}")
-    if 0 in w.shape[2:]:
-        raise ValueError(f"{func}: the kernel must not be empty, got shape {w.shape}")
+def _check_geometry(func, x_shape, w_shape, b, stride, padding, dilation, groups, shapes):
+    c, f = x_shape[1], w_shape[0]
+    if c % groups or f % groups:
+        raise ValueError(f"{func}: groups={groups} must divide both the input channels ({c}) and "
+                         f"the number of filters ({f}) {shapes}")
+    if c // groups != w_shape[1]:
+        per_group = "" if groups == 1 else f" ({c} channels / groups={groups})"
+        raise ValueError(f"{func}: x has {c // groups} channels{per_group} but w expects "
+                         f"{w_shape[1]} {shapes}")
+    if b is not None and b.shape[0] != f:
+        raise ValueError(f"{func}: b must have one entry per filter, {f}, got shape {b.shape}")
+    if 0 in w_shape[2:]:
+        raise ValueError(f"{func}: the kernel must not be empty, got shape {tuple(w_shape)}")
     stride = v.int_pair(func, "stride", stride)
     dilation = v.int_pair(func, "dilation", dilation)
-    padding = v.padding_pair(func, padding, w.shape[2:], dilation)
+    padding = v.padding_pair(func, padding, w_shape[2:], dilation)
     for axis, name in ((0, "height"), (1, "width")):
-        v.output_length(func, x.shape[2 + axis], w.shape[2 + axis], stride[axis], padding[axis],
+        v.output_length(func, x_shape[2 + axis], w_shape[2 + axis], stride[axis], padding[axis],
                         dilation[axis], axis_name=name)
-    out, _ = _conv_fast.forward(x, w, b, stride, padding, dilation)
-    return out
+    return stride, padding, dilation, groups

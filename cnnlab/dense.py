@@ -4,7 +4,7 @@ import numpy as np
 
 from . import _validation as v
 
-__all__ = ["linear", "flatten"]
+__all__ = ["linear", "linear_backward", "flatten"]
 
 
 def linear(x, W, b=None):
@@ -40,6 +40,51 @@ def linear(x, W, b=None):
             raise ValueError(f"linear: b must have D_out = {W.shape[1]} entries, got shape {b.shape}")
         out = out + b
     return out
+
+
+def linear_backward(dout, x, W):
+    """Gradients of :func:`linear` with respect to its input, weights and bias.
+
+    Parameters
+    ----------
+    dout : array_like, shape (N, D_out)
+        Gradient of the loss with respect to the output ``x @ W + b``.
+    x : array_like, shape (N, D_in)
+        The forward pass's input.
+    W : array_like, shape (D_in, D_out)
+
+    Returns
+    -------
+    dx : ndarray, shape (N, D_in)
+        ``dout @ W.T``.
+    dW : ndarray, shape (D_in, D_out)
+        ``x.T @ dout``: every weight's gradient sums, over the batch, its input times the
+        gradient of its output.
+    db : ndarray, shape (D_out,)
+        ``dout`` summed over the batch.
+
+    Examples
+    --------
+    >>> dx, dW, db = linear_backward([[1.0, -1.0]], [[2.0, 3.0]], [[1.0, 0.0], [0.0, 1.0]])
+    >>> dx, dW, db
+    (array([[ 1., -1.]]), array([[ 2., -2.],
+           [ 3., -3.]]), array([ 1., -1.]))
+    """
+    dout = v.as_float_array("linear_backward", "dout", dout, ndim=2)
+    x = v.as_float_array("linear_backward", "x", x, ndim=2)
+    W = v.as_float_array("linear_backward", "W", W, ndim=2)
+    if x.shape[1] != W.shape[0]:
+        raise ValueError(f"linear_backward: x has {x.shape[1]} features but W expects "
+                         f"{W.shape[0]} (x.shape={x.shape}, W.shape={W.shape})")
+    if dout.shape != (x.shape[0], W.shape[1]):
+        raise ValueError(f"linear_backward: dout must have the output's shape "
+                         f"{(x.shape[0], W.shape[1])}, got {dout.shape}")
+    return _linear_backward(dout, x, W)
+
+
+def _linear_backward(dout, x, W):
+    """`linear_backward` on checked arrays (the `Linear` layer's backward pass)."""
+    return dout @ W.T, x.T @ dout, dout.sum(axis=0)
 
 
 def flatten(x):

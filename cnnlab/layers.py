@@ -6,84 +6,37 @@ Every layer has:
 - ``backward(dout)``: takes the gradient of the loss with respect to the output and returns the
   gradient with respect to the input, filling ``grads``;
 - ``params`` and ``grads``: dicts of arrays with the same keys ("W", "b" for `Conv2D` and
-  `Linear`, empty for the others). The arrays in ``params`` are the live weights: assigning into
-  them in place changes the layer. The arrays in ``grads`` are updated in place too, so an
-  optimiser can hold on to them.
+  `Linear`, "gamma", "beta" for the batch normalisations, empty for the others). The arrays in
+  ``params`` are the live weights: assigning into them in place changes the layer. The arrays
+  in ``grads`` are updated in place too, so an optimiser can hold on to them.
+- a mode: ``training`` (True from the start), switched by ``train()`` and ``eval()``;
+  `Sequential` and `Residual` pass it on to the layers inside them.
+- ``output_shape(input_shape)`` and ``macs(input_shape)`` for one sample (no batch axis).
+
+The batch normalisations live in :mod:`cnnlab.normalization`, `Dropout` in
+:mod:`cnnlab.regularization` and `Residual` in :mod:`cnnlab.residual`; all are exported here too.
 """
 
 import numpy as np
 
 from . import _validation as v
+from ._layer import Layer, _chw, _rng
 from .activations import relu_backward
 from . import _conv_fast
+from .convolution import _check_geometry
+from .dense import _linear_backward
+from .normalization import BatchNorm1D, BatchNorm2D
 from .pooling import _check_window, _pool, pool2d_backward
+from .regularization import Dropout
+from .residual import Residual
 
-__all__ = ["Layer", "Conv2D", "ReLU", "MaxPool2D", "AvgPool2D", "Flatten", "Linear",
-           "Sequential", "Summary", "count_params"]
-
-
-def _rng(func, rng):
-    if rng is None or isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(rng)
-    if isinstance(rng, np.random.Generator):
-        return rng
-    raise TypeError(f"{func}: rng must be a numpy.random.Generator, an integer seed or None, "
-                    f"got {type(rng).__name__}")
-
-
-class Layer:
-    """Base class: no parameters, remembers its input for the backward pass."""
-
-    def __init__(self):
-        self.params = {}
-        self.grads = {}
-        self._cache = None
-
-    @property
-    def name(self):
-        return type(self).__name__
-
-    def __call__(self, x):
-        return self.forward(x)
-
-    def forward(self, x):
-        raise NotImplementedError
-
-    def backward(self, dout):
-        raise NotImplementedError
-
-    def output_shape(self, input_shape):
-        """The shape of one sample's output for one sample's input shape (no batch axis)."""
-        return tuple(input_shape)
-
-    def parameters(self):
-        """List of (param, grad) pairs, for an optimiser."""
-        return [(self.params[k], self.grads[k]) for k in self.params]
-
-    def _input(self, x, ndim, what):
-        x = v.as_float_array(self.name, "x", x)
-        if x.ndim != ndim:
-            raise ValueError(f"{self.name}: input must be {ndim}-D {what}, got shape {x.shape}")
-        return x
-
-    def _cached(self):
-        if self._cache is None:
-            raise RuntimeError(f"{self.name}.backward: forward must run first (no input is stored)")
-        return self._cache
-
-    def _dout(self, dout, shape):
-        dout = np.asarray(dout)
-        if dout.shape != shape:
-            raise ValueError(f"{self.name}.backward: dout must have the output's shape {shape}, "
-                             f"got {dout.shape}")
-        return dout
-
-    def _init_grads(self):
-        self.grads = {k: np.zeros_like(p) for k, p in self.params.items()}
+__all__ = ["Layer", "Conv2D", "ReLU", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "Flatten",
+           "Linear", "BatchNorm1D", "BatchNorm2D", "Dropout", "Residual", "Sequential", "Summary",
+           "count_params", "count_macs"]
 
 
 class Conv2D(Layer):
-    """A convolution layer: F filters of shape (C, KH, KW) slid over the input.
+    """A convolution layer: F filters of shape (C/G, KH, KW) slid over the input.
 
     Parameters
     ----------
@@ -92,16 +45,33 @@ class Conv2D(Layer):
     kernel_size : int or pair of int
     stride, dilation : int or pair of int, optional
     padding : int, pair of int, "valid" or "same", optional
+    groups : int, optional
+        G, dividing both C and F: the channels and the filters are split into G groups and each
+        group of filters sees only its group of channels (see :func:`cnnlab.conv2d`).
+        ``groups=in_channels`` is a depthwise convolution.
+    bias : bool, optional
+        Whether the layer adds a learned bias per filter (False before a batch normalisation,
+        whose shift makes it redundant); without it ``params`` has only "W".
     rng : numpy.random.Generator or int, optional
-        Weights start from He initialisation, normal with std ``sqrt(2 / (C*KH*KW))``; biases at 0.
+        Weights start from He initialisation, normal with std ``sqrt(2 / fan_in)`` where
+        ``fan_in = C/G*KH*KW`` (the inputs of one output); biases at 0.
     dtype : numpy dtype, optional
         float64 (default, exact gradient checks) or float32 (faster training).
 
-    Input (N, C, H, W), output (N, F, OH, OW); ``params["W"]`` (F, C, KH, KW), ``params["b"]`` (F,).
+    Input (N, C, H, W), output (N, F, OH, OW); ``params["W"]`` (F, C/G, KH, KW),
+    ``params["b"]`` (F,).
+
+    Examples
+    --------
+    >>> depthwise = Conv2D(8, 8, 3, padding=1, groups=8, bias=False, rng=0)
+    >>> depthwise.params["W"].shape, list(depthwise.params)
+    ((8, 1, 3, 3), ['W'])
+    >>> depthwise.forward(np.zeros((2, 8, 5, 5))).shape
+    (2, 8, 5, 5)
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 rng=None, dtype=np.float64):
+                 groups=1, bias=True, rng=None, dtype=np.float64):
         super().__init__()
         self.in_channels = v.positive_int("Conv2D", "in_channels", in_channels)
         self.out_channels = v.positive_int("Conv2D", "out_channels", out_channels)
@@ -109,16 +79,28 @@ class Conv2D(Layer):
         self.stride = v.int_pair("Conv2D", "stride", stride)
         self.dilation = v.int_pair("Conv2D", "dilation", dilation)
         self.padding = v.padding_pair("Conv2D", padding, self.kernel_size, self.dilation)
-        fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
+        self.groups = v.positive_int("Conv2D", "groups", groups)
+        if self.in_channels % self.groups or self.out_channels % self.groups:
+            raise ValueError(f"Conv2D: groups={self.groups} must divide both in_channels "
+                             f"({self.in_channels}) and out_channels ({self.out_channels})")
+        if not isinstance(bias, (bool, np.bool_)):
+            raise TypeError(f"Conv2D: bias must be True or False, got {bias!r}")
+        per_group = self.in_channels // self.groups
+        fan_in = per_group * self.kernel_size[0] * self.kernel_size[1]
         w = _rng("Conv2D", rng).normal(0.0, np.sqrt(2.0 / fan_in),
-                                       (self.out_channels, self.in_channels) + self.kernel_size)
-        self.params = {"W": w.astype(dtype), "b": np.zeros(self.out_channels, dtype=dtype)}
+                                       (self.out_channels, per_group) + self.kernel_size)
+        self.params = {"W": w.astype(dtype)}
+        if bias:
+            self.params["b"] = np.zeros(self.out_channels, dtype=dtype)
         self._init_grads()
         self._workspace = _conv_fast._Workspace()  # scratch arrays reused between passes
 
     def __repr__(self):
+        extra = "".join([f", dilation={self.dilation}" if self.dilation != (1, 1) else "",
+                         f", groups={self.groups}" if self.groups != 1 else "",
+                         ", bias=False" if "b" not in self.params else ""])
         return (f"Conv2D({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding})")
+                f"stride={self.stride}, padding={self.padding}{extra})")
 
     def output_shape(self, input_shape):
         c, h, w = _chw(self.name, input_shape)
@@ -130,11 +112,17 @@ class Conv2D(Layer):
                                                  self.padding, self.dilation, ("height", "width")))
         return (self.out_channels, oh, ow)
 
+    def macs(self, input_shape):
+        """F*OH*OW*(C/G)*KH*KW: one multiply-accumulate per weight per output position."""
+        f, oh, ow = self.output_shape(input_shape)
+        return f * oh * ow * self.params["W"][0].size
+
     def forward(self, x):
         x = self._input(x, 4, "(N, C, H, W)")
         self.output_shape(x.shape[1:])  # checks channels and sizes, with this layer's name
-        out, ctx = _conv_fast.forward(x, self.params["W"], self.params["b"], self.stride,
-                                      self.padding, self.dilation, workspace=self._workspace)
+        out, ctx = _conv_fast.forward(x, self.params["W"], self.params.get("b"), self.stride,
+                                      self.padding, self.dilation, workspace=self._workspace,
+                                      groups=self.groups)
         self._cache = (ctx, out.shape)
         return out
 
@@ -143,7 +131,8 @@ class Conv2D(Layer):
         dout = self._dout(dout, out_shape)
         dx, db = _conv_fast.backward(dout, ctx, self.params["W"], self._workspace,
                                      dw_out=self.grads["W"])
-        self.grads["b"][...] = db
+        if "b" in self.grads:
+            self.grads["b"][...] = db
         return dx
 
 
@@ -204,6 +193,39 @@ class AvgPool2D(_Pool):
     mode = "avg"
 
 
+class GlobalAvgPool2D(Layer):
+    """The mean of each whole feature map: (N, C, H, W) -> (N, C).
+
+    Replaces flatten + a large dense layer at the end of modern CNNs (Lin et al. 2014,
+    "Network in Network"): one number per channel, whatever H and W. Backward spreads each
+    gradient equally over the H*W positions it averaged.
+
+    Examples
+    --------
+    >>> GlobalAvgPool2D().forward(np.arange(8.0).reshape(1, 2, 2, 2))
+    array([[1.5, 5.5]])
+    """
+
+    def __repr__(self):
+        return "GlobalAvgPool2D()"
+
+    def output_shape(self, input_shape):
+        return (_chw(self.name, input_shape)[0],)
+
+    def forward(self, x):
+        x = self._input(x, 4, "(N, C, H, W)")
+        if 0 in x.shape[2:]:
+            raise ValueError(f"{self.name}: input must have at least one position, got shape {x.shape}")
+        self._cache = x.shape
+        return x.mean(axis=(2, 3))
+
+    def backward(self, dout):
+        shape = self._cached()
+        dout = self._dout(dout, shape[:2])
+        scale = np.asarray(1.0 / (shape[2] * shape[3]), dtype=dout.dtype)
+        return np.broadcast_to((dout * scale)[:, :, None, None], shape).copy()
+
+
 class Flatten(Layer):
     """(N, C, H, W) -> (N, C*H*W); backward reshapes the gradient back."""
 
@@ -248,6 +270,11 @@ class Linear(Layer):
                              f"{tuple(input_shape)} (add a Flatten before it?)")
         return (self.out_features,)
 
+    def macs(self, input_shape):
+        """D_in*D_out: one multiply-accumulate per weight."""
+        self.output_shape(input_shape)
+        return self.in_features * self.out_features
+
     def forward(self, x):
         x = self._input(x, 2, "(N, D_in)")
         self.output_shape(x.shape[1:])
@@ -257,38 +284,33 @@ class Linear(Layer):
     def backward(self, dout):
         x = self._cached()
         dout = self._dout(dout, (x.shape[0], self.out_features))
-        self.grads["W"][...] = x.T @ dout
-        self.grads["b"][...] = dout.sum(axis=0)
-        return dout @ self.params["W"].T
-
-
-def _chw(name, input_shape):
-    shape = tuple(input_shape)
-    if len(shape) != 3:
-        raise ValueError(f"{name}: input must be one sample's (C, H, W) (without the batch axis), "
-                         f"got shape {shape}")
-    return shape
+        dx, self.grads["W"][...], self.grads["b"][...] = _linear_backward(dout, x, self.params["W"])
+        return dx
 
 
 class Sequential(Layer):
     """Layers applied one after the other; backward runs them in reverse.
 
-    ``params`` and ``grads`` gather the layers' arrays under keys such as ``"0.W"``.
+    ``params`` and ``grads`` gather the layers' arrays under keys such as ``"0.W"`` (and
+    ``"3.body.0.W"`` for a layer inside a `Residual`). ``train()`` and ``eval()`` switch every
+    layer; ``predict`` always computes in evaluation mode.
 
     Examples
     --------
     >>> model = Sequential(Conv2D(1, 6, 5, rng=0), ReLU(), MaxPool2D(2), Flatten(), Linear(864, 10, rng=0))
     >>> print(model.summary((1, 28, 28)))
-    Layer        Output shape    Parameters
-    ---------------------------------------
-    Input        (1, 28, 28)              0
-    Conv2D       (6, 24, 24)            156
-    ReLU         (6, 24, 24)              0
-    MaxPool2D    (6, 12, 12)              0
-    Flatten      (864,)                   0
-    Linear       (10,)                8,650
-    ---------------------------------------
-    Total                             8,806
+    Layer        Output shape    Parameters         MACs
+    ----------------------------------------------------
+    Input        (1, 28, 28)              0            0
+    Conv2D       (6, 24, 24)            156       86,400
+    ReLU         (6, 24, 24)              0            0
+    MaxPool2D    (6, 12, 12)              0            0
+    Flatten      (864,)                   0            0
+    Linear       (10,)                8,650        8,640
+    ----------------------------------------------------
+    Total                             8,806       95,040
+    >>> model.eval().training, model[0].training
+    (False, False)
     """
 
     def __init__(self, *layers):
@@ -302,7 +324,7 @@ class Sequential(Layer):
         self.grads = {f"{i}.{k}": g for i, l in enumerate(self.layers) for k, g in l.grads.items()}
 
     def __repr__(self):
-        inner = ",\n".join(f"    {layer!r}" for layer in self.layers)
+        inner = ",\n".join("    " + repr(layer).replace("\n", "\n    ") for layer in self.layers)
         return f"Sequential(\n{inner}\n)"
 
     def __len__(self):
@@ -310,6 +332,9 @@ class Sequential(Layer):
 
     def __getitem__(self, i):
         return self.layers[i]
+
+    def _children(self):
+        return self.layers
 
     def parameters(self):
         return [pair for layer in self.layers for pair in layer.parameters()]
@@ -331,42 +356,101 @@ class Sequential(Layer):
             input_shape = layer.output_shape(input_shape)
         return input_shape
 
+    def macs(self, input_shape):
+        """The layers' multiply-accumulates for one sample, added up."""
+        total = 0
+        for layer in self.layers:
+            total += layer.macs(input_shape)
+            input_shape = layer.output_shape(input_shape)
+        return total
+
     def predict(self, x, batch_size=256):
-        """Class indices (N,): the arg-max of the final scores, computed in batches."""
+        """Class indices (N,): the arg-max of the final scores, computed in batches.
+
+        Computed in evaluation mode (dropout off, batch normalisation with its running
+        statistics); the model is left in the mode it was in.
+        """
         x = v.as_float_array("Sequential.predict", "x", x)
         batch_size = v.positive_int("Sequential.predict", "batch_size", batch_size)
-        return np.concatenate([self.forward(x[i:i + batch_size]).argmax(axis=1)
-                               for i in range(0, len(x), batch_size)]) if len(x) else np.zeros(0, int)
+        if not len(x):
+            return np.zeros(0, int)
+        with _evaluating(self):
+            return np.concatenate([self.forward(x[i:i + batch_size]).argmax(axis=1)
+                                   for i in range(0, len(x), batch_size)])
 
     def summary(self, input_shape):
-        """Per layer: name, output shape of one sample, parameter count; and the total.
+        """Per layer: name, output shape of one sample, parameters and MACs; and the totals.
 
         Parameters
         ----------
         input_shape : tuple
             One sample's (C, H, W), without the batch axis.
+
+        Returns
+        -------
+        Summary
+            ``rows`` of (name, output shape, parameters, MACs); ``total`` parameters and
+            ``total_macs``. A `Residual` is one row holding its body and shortcut.
+
+        Notes
+        -----
+        MACs (multiply-accumulates) for one sample: F*OH*OW*(C/G)*KH*KW for a convolution,
+        D_in*D_out for a dense layer, 0 for ReLU, pooling, batch normalisation, dropout and
+        flatten (bias additions are not counted). Common counters (ptflops, fvcore) count the
+        same way and report 1.81 G MACs for ResNet-18 on 224 x 224 images.
         """
         shape = tuple(int(s) for s in input_shape)
-        rows = [("Input", shape, 0)]
+        rows = [("Input", shape, 0, 0)]
         for layer in self.layers:
+            macs = layer.macs(shape)
             shape = layer.output_shape(shape)
-            rows.append((layer.name, shape, count_params(layer)))
+            rows.append((layer.name, shape, count_params(layer), macs))
         return Summary(rows)
 
 
+class _evaluating:
+    """Context manager: the model in evaluation mode inside, back in its former mode after.
+
+    Examples
+    --------
+    >>> model = Sequential(Dropout(0.5))
+    >>> with _evaluating(model):
+    ...     print(model.training)
+    False
+    >>> model.training
+    True
+    """
+
+    def __init__(self, model):
+        self.model = model
+
+    def __enter__(self):
+        self.was_training = self.model.training
+        return self.model.eval()
+
+    def __exit__(self, *exc):
+        self.model.train(self.was_training)
+        return False
+
+
 class Summary:
-    """The table `Sequential.summary` returns: ``rows`` of (name, output shape, parameters)."""
+    """The table `Sequential.summary` returns.
+
+    ``rows`` are (name, output shape, parameters, MACs); ``total`` is the number of parameters
+    and ``total_macs`` the multiply-accumulates for one sample.
+    """
 
     def __init__(self, rows):
         self.rows = rows
         self.total = sum(r[2] for r in rows)
+        self.total_macs = sum(r[3] for r in rows)
 
     def __str__(self):
-        lines = [f"{'Layer':<12} {'Output shape':<15} {'Parameters':>10}"]
+        lines = [f"{'Layer':<12} {'Output shape':<15} {'Parameters':>10} {'MACs':>12}"]
         rule = "-" * len(lines[0])
         lines.append(rule)
-        lines += [f"{name:<12} {str(shape):<15} {n:>10,}" for name, shape, n in self.rows]
-        lines += [rule, f"{'Total':<12} {'':<15} {self.total:>10,}"]
+        lines += [f"{name:<12} {str(shape):<15} {n:>10,} {m:>12,}" for name, shape, n, m in self.rows]
+        lines += [rule, f"{'Total':<12} {'':<15} {self.total:>10,} {self.total_macs:>12,}"]
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -374,16 +458,52 @@ class Summary:
     def _repr_html_(self):
         body = "".join(
             f"<tr><td style='text-align:left'>{name}</td><td style='text-align:left'>{shape}</td>"
-            f"<td>{n:,}</td></tr>" for name, shape, n in self.rows)
+            f"<td>{n:,}</td><td>{m:,}</td></tr>" for name, shape, n, m in self.rows)
         return ("<table><thead><tr><th style='text-align:left'>Layer</th>"
-                "<th style='text-align:left'>Output shape</th><th>Parameters</th></tr></thead>"
-                f"<tbody>{body}<tr><th style='text-align:left'>Total</th><td></td>"
-                f"<th>{self.total:,}</th></tr></tbody></table>")
+                "<th style='text-align:left'>Output shape</th><th>Parameters</th><th>MACs</th>"
+                f"</tr></thead><tbody>{body}<tr><th style='text-align:left'>Total</th><td></td>"
+                f"<th>{self.total:,}</th><th>{self.total_macs:,}</th></tr></tbody></table>")
 
 
 def count_params(model):
-    """Number of trainable numbers (weights and biases) of a layer or a `Sequential`."""
+    """Number of trainable numbers (weights and biases) of a layer or a `Sequential`.
+
+    Running statistics of batch normalisation are not trainable and not counted.
+    """
     if not isinstance(model, Layer):
         raise TypeError(f"count_params: model must be a cnnlab layer or Sequential, got "
                         f"{type(model).__name__}")
     return int(sum(p.size for p in model.params.values()))
+
+
+def count_macs(model, input_shape):
+    """Multiply-accumulates of one forward pass of one sample through ``model``.
+
+    Parameters
+    ----------
+    model : cnnlab layer or Sequential
+    input_shape : tuple
+        One sample's shape without the batch axis, e.g. (C, H, W).
+
+    Returns
+    -------
+    int
+        The sum over layers of F*OH*OW*(C/G)*KH*KW for convolutions and D_in*D_out for dense
+        layers; ReLU, pooling, batch normalisation, dropout and flatten count 0 (as ptflops and
+        fvcore count them: ResNet-18 at 224 x 224 is 1.81 G MACs). One MAC is one multiplication
+        and one addition, so FLOPs are about twice the MACs.
+
+    Examples
+    --------
+    >>> count_macs(Conv2D(3, 8, 3, padding=1), (3, 32, 32))   # 8*32*32 outputs, 3*3*3 each
+    221184
+    """
+    if not isinstance(model, Layer):
+        raise TypeError(f"count_macs: model must be a cnnlab layer or Sequential, got "
+                        f"{type(model).__name__}")
+    if not isinstance(input_shape, (tuple, list)) or not all(
+            isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n > 0
+            for n in input_shape):
+        raise TypeError(f"count_macs: input_shape must be a tuple of positive integers (one "
+                        f"sample's shape, without the batch axis), got {input_shape!r}")
+    return int(model.macs(tuple(int(n) for n in input_shape)))

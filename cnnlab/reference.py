@@ -53,32 +53,41 @@ def convolve2d(image, kernel, stride=1, padding=0):
     return correlate2d(image, flipped, stride, padding)
 
 
-def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     """For every image n, filter f and output position (i, j): the sum over channels c and
-    kernel offsets (di, dj) of input times weight, plus the filter's bias."""
+    kernel offsets (di, dj) of input times weight, plus the filter's bias. With ``groups``, the
+    filters are split into ``groups`` equal sets and each set reads only its share of the
+    channels: filter f belongs to group f // (F / groups) and reads that group's C / groups
+    channels."""
     x = v.as_float_array("conv2d", "x", x, ndim=4)
     w = v.as_float_array("conv2d", "w", w, ndim=4)
     n_images, channels, height, width = x.shape
     n_filters, w_channels, kh, kw = w.shape
-    if channels != w_channels:
-        raise ValueError(f"conv2d: x has {channels} channels but w expects {w_channels} "
-                         f"(x.shape={x.shape}, w.shape={w.shape})")
+    groups = v.positive_int("conv2d", "groups", groups)
+    if channels % groups or n_filters % groups:
+        raise ValueError(f"conv2d: groups={groups} must divide both the input channels "
+                         f"({channels}) and the number of filters ({n_filters})")
+    if channels // groups != w_channels:
+        raise ValueError(f"conv2d: x has {channels // groups} channels per group but w expects "
+                         f"{w_channels} (x.shape={x.shape}, w.shape={w.shape})")
     sh, sw = v.int_pair("conv2d", "stride", stride)
     dh, dw = v.int_pair("conv2d", "dilation", dilation)
     ph, pw = v.padding_pair("conv2d", padding, (kh, kw), (dh, dw))
     xp = pad2d(x, (ph, pw))
     oh = v.output_length("conv2d", height, kh, sh, ph, dh, "height")
     ow = v.output_length("conv2d", width, kw, sw, pw, dw, "width")
+    filters_per_group = n_filters // groups
     out = np.zeros((n_images, n_filters, oh, ow), dtype=np.result_type(x, w))
     for n in range(n_images):
         for f in range(n_filters):
+            first_channel = (f // filters_per_group) * w_channels   # where f's group starts
             for i in range(oh):
                 for j in range(ow):
                     total = 0.0 if b is None else float(b[f])
-                    for c in range(channels):
+                    for c in range(w_channels):
                         for di in range(kh):
                             for dj in range(kw):
-                                total += (xp[n, c, i * sh + di * dh, j * sw + dj * dw]
+                                total += (xp[n, first_channel + c, i * sh + di * dh, j * sw + dj * dw]
                                           * w[f, c, di, dj])
                     out[n, f, i, j] = total
     return out

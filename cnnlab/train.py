@@ -1,4 +1,9 @@
-"""Training: the softmax cross-entropy loss, SGD with momentum, Adam, and the training loop."""
+"""Training: the softmax cross-entropy loss, SGD with momentum, Adam, AdamW, and the training loop.
+
+Weight decay follows PyTorch's meaning for each class: `SGD` and `Adam` add ``weight_decay *
+param`` to the gradient (an L2 penalty), `AdamW` shrinks the parameters directly, apart from
+the adaptive step (decoupled weight decay, Loshchilov and Hutter, 2019).
+"""
 
 import sys
 import time
@@ -8,7 +13,7 @@ import numpy as np
 from . import _validation as v
 from .losses import check_labels, cross_entropy, cross_entropy_backward
 
-__all__ = ["SoftmaxCrossEntropy", "SGD", "Adam", "fit", "History", "accuracy"]
+__all__ = ["SoftmaxCrossEntropy", "SGD", "Adam", "AdamW", "fit", "History", "accuracy"]
 
 
 class SoftmaxCrossEntropy:
@@ -56,11 +61,18 @@ def _positive(func, name, value):
     return float(value)
 
 
-class SGD:
-    """Stochastic gradient descent with optional momentum.
+def _non_negative(func, name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise ValueError(f"{func}: {name} must be a non-negative number, got {value!r}")
+    return float(value)
 
-    ``velocity = momentum * velocity - lr * grad``; ``param += velocity``. Parameters are updated
-    in place, so the layers see the new weights.
+
+class SGD:
+    """Stochastic gradient descent with optional momentum and weight decay.
+
+    ``g = grad + weight_decay * param``; ``velocity = momentum * velocity - lr * g``;
+    ``param += velocity``. Parameters are updated in place, so the layers see the new weights.
+    The same numbers as ``torch.optim.SGD`` (whose buffer is ``-velocity / lr``).
 
     Parameters
     ----------
@@ -68,14 +80,25 @@ class SGD:
     lr : float
         Learning rate.
     momentum : float in [0, 1), optional
+    weight_decay : float, optional
+        L2 penalty: adds ``weight_decay * param`` to every gradient (biases and batch-norm
+        parameters included, as in PyTorch when given the whole model).
+
+    Examples
+    --------
+    >>> w, g = np.array([1.0]), np.array([0.5])
+    >>> opt = SGD([(w, g)], lr=0.1, weight_decay=0.1)
+    >>> opt.step(); w          # 1 - 0.1 * (0.5 + 0.1 * 1)
+    array([0.94])
     """
 
-    def __init__(self, params_and_grads, lr, momentum=0.0):
+    def __init__(self, params_and_grads, lr, momentum=0.0, weight_decay=0.0):
         self.pairs = _pairs("SGD", params_and_grads)
         self.lr = _positive("SGD", "lr", lr)
         if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum < 1:
             raise ValueError(f"SGD: momentum must be a number in [0, 1), got {momentum!r}")
         self.momentum = float(momentum)
+        self.weight_decay = _non_negative("SGD", "weight_decay", weight_decay)
         self.velocity = [np.zeros_like(p) for p, _ in self.pairs]
 
     def step(self):
@@ -83,11 +106,17 @@ class SGD:
         for (param, grad), vel in zip(self.pairs, self.velocity):
             vel *= self.momentum
             vel -= self.lr * grad
+            if self.weight_decay:
+                vel -= (self.lr * self.weight_decay) * param
             param += vel
 
 
 class Adam:
     """Adam (Kingma and Ba, 2015): momentum plus a per-parameter step size.
+
+    With ``g = grad + weight_decay * param``: ``m = b1*m + (1-b1)*g``, ``v = b2*v + (1-b2)*g**2``,
+    ``param -= lr * (m / (1 - b1**t)) / (sqrt(v / (1 - b2**t)) + eps)``, as in
+    ``torch.optim.Adam``.
 
     Parameters
     ----------
@@ -96,30 +125,83 @@ class Adam:
     betas : (float, float), optional
         Decay rates of the running mean of gradients and of squared gradients.
     eps : float, optional
+    weight_decay : float, optional
+        L2 penalty added to the gradient (so it is rescaled by the adaptive step, unlike
+        `AdamW`'s).
+
+    Examples
+    --------
+    >>> w, g = np.array([1.0, -2.0]), np.array([0.3, 0.001])
+    >>> opt = Adam([(w, g)], lr=0.1)
+    >>> opt.step(); w.round(4)     # the first step moves each parameter by about lr
+    array([ 0.9, -2.1])
     """
 
-    def __init__(self, params_and_grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
-        self.pairs = _pairs("Adam", params_and_grads)
-        self.lr = _positive("Adam", "lr", lr)
-        if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
-            raise ValueError(f"Adam: betas must be two numbers in [0, 1), got {betas!r}")
+    name = "Adam"
+
+    def __init__(self, params_and_grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        name = self.name
+        self.pairs = _pairs(name, params_and_grads)
+        self.lr = _positive(name, "lr", lr)
+        if (not isinstance(betas, (tuple, list)) or len(betas) != 2
+                or not all(isinstance(b, (int, float)) and 0 <= b < 1 for b in betas)):
+            raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
         self.betas = tuple(float(b) for b in betas)
-        self.eps = _positive("Adam", "eps", eps)
+        self.eps = _positive(name, "eps", eps)
+        self.weight_decay = _non_negative(name, "weight_decay", weight_decay)
         self.m = [np.zeros_like(p) for p, _ in self.pairs]
         self.v = [np.zeros_like(p) for p, _ in self.pairs]
         self.t = 0
+
+    def _gradient(self, param, grad):
+        return grad + self.weight_decay * param if self.weight_decay else grad
 
     def step(self):
         """Update every parameter once from its current gradient."""
         self.t += 1
         b1, b2 = self.betas
-        lr_t = self.lr * np.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)
+        step_size = self.lr / (1 - b1 ** self.t)
+        root_correction = np.sqrt(1 - b2 ** self.t)
         for (param, grad), m, s in zip(self.pairs, self.m, self.v):
+            grad = self._gradient(param, grad)
             m *= b1
             m += (1 - b1) * grad
             s *= b2
             s += (1 - b2) * grad * grad
-            param -= lr_t * m / (np.sqrt(s) + self.eps)
+            param -= step_size * m / (np.sqrt(s) / root_correction + self.eps)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov and Hutter, 2019), as ``torch.optim.AdamW``.
+
+    Before each Adam step every parameter shrinks by the factor ``1 - lr * weight_decay``; the
+    gradient itself is left alone, so the decay is the same for every weight whatever the size
+    of its gradients (with `Adam`'s L2 penalty, weights with large gradients decay less).
+
+    Parameters
+    ----------
+    params_and_grads : model or list of (param, grad) pairs
+    lr, betas, eps : as in `Adam`
+    weight_decay : float, optional
+        Fraction of each weight removed per step, divided by ``lr``.
+
+    Examples
+    --------
+    >>> w, g = np.array([2.0]), np.array([0.0])
+    >>> opt = AdamW([(w, g)], lr=0.1, weight_decay=0.5)
+    >>> opt.step(); w              # zero gradient: only the decay, 2 * (1 - 0.1 * 0.5)
+    array([1.9])
+    """
+
+    name = "AdamW"
+
+    def __init__(self, params_and_grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        super().__init__(params_and_grads, lr, betas, eps, weight_decay)
+
+    def _gradient(self, param, grad):
+        if self.weight_decay:
+            param *= 1 - self.lr * self.weight_decay
+        return grad
 
 
 def accuracy(model, X, y, batch_size=256):
@@ -129,7 +211,13 @@ def accuracy(model, X, y, batch_size=256):
 
 class History(dict):
     """Per-epoch figures of `fit`: ``history["loss"]``, ``["accuracy"]``, and with validation
-    data ``["val_loss"]``, ``["val_accuracy"]`` (lists, one entry per epoch). Also attributes."""
+    data ``["val_loss"]``, ``["val_accuracy"]`` (lists, one entry per epoch). Also attributes.
+
+    ``stopped`` is None when every epoch ran, else the reason `fit` stopped early (a diverging
+    loss); the lists then hold the epochs completed before it.
+    """
+
+    stopped = None
 
     def __getattr__(self, key):
         try:
@@ -140,15 +228,21 @@ class History(dict):
     def __repr__(self):
         n = len(self.get("loss", []))
         last = ", ".join(f"{k}={vals[-1]:.4f}" for k, vals in self.items() if vals)
-        return f"History({n} epochs: {last})"
+        stopped = f"; stopped: {self.stopped}" if self.stopped else ""
+        return f"History({n} epochs: {last}{stopped})"
+
+
+DIVERGENCE_FACTOR = 100.0
+"""`fit` stops when a batch's loss exceeds this many times the first batch's (or 1, if larger)."""
 
 
 def fit(model, X, y, epochs, batch_size, optimizer, X_val=None, y_val=None, rng=None,
-        progress=True, loss=None):
+        progress=True, loss=None, augment=None):
     """Train ``model`` with mini-batch gradient descent; return the per-epoch `History`.
 
-    Each epoch shuffles the training set with ``rng``, then for every batch runs forward, the
-    loss, backward, and ``optimizer.step()``.
+    Each epoch shuffles the training set with ``rng``, then for every batch runs forward (in
+    training mode), the loss, backward, and ``optimizer.step()``. Validation figures are
+    measured in evaluation mode after every epoch. The model ends in the mode it started in.
 
     Parameters
     ----------
@@ -156,22 +250,35 @@ def fit(model, X, y, epochs, batch_size, optimizer, X_val=None, y_val=None, rng=
     X : array_like, shape (N, C, H, W)
     y : array_like of int, shape (N,)
     epochs, batch_size : int
-    optimizer : SGD or Adam (built on ``model``)
+    optimizer : SGD, Adam or AdamW (built on ``model``)
     X_val, y_val : array_like, optional
         Evaluated after every epoch.
     rng : numpy.random.Generator or int, optional
-        Shuffling; seed it for a run that repeats exactly.
+        Shuffling (and ``augment``'s randomness); seed it for a run that repeats exactly.
     progress : bool, optional
-        Show a progress bar: an updating HTML bar in a notebook, a one-line bar on the
-        terminal's stderr. The bar's final state is one line per epoch without timings, so a
-        stored notebook output is the same on every run.
+        Show a progress bar: an updating bar in a notebook, a one-line bar on the terminal's
+        stderr; and one line per epoch. In a notebook the live bar is replaced by its final
+        text when training ends, and no printed text carries timings, so a stored notebook
+        output is the same on every run.
     loss : SoftmaxCrossEntropy, optional
+    augment : callable, optional
+        ``augment(x_batch, rng)`` returns the batch to train on, of the same shape (e.g.
+        ``cnnlab.augment.random_affine()``); called with this function's ``rng``. Validation
+        data are not augmented.
 
     Returns
     -------
     History
         ``loss`` (mean training loss over the epoch's batches), ``accuracy`` (training accuracy
-        measured during the epoch), ``val_loss``, ``val_accuracy``.
+        measured during the epoch), ``val_loss``, ``val_accuracy``; ``stopped`` says why
+        training stopped early, or is None.
+
+    Notes
+    -----
+    A diverging loss (NaN or infinite, or above ``DIVERGENCE_FACTOR`` times the first batch's
+    loss) stops training at once with a printed message, not an exception: the history holds
+    the epochs completed before it, and ``history.stopped`` the reason. The model's weights are
+    then those of the diverged step (usually useless): build a new model, with a smaller ``lr``.
     """
     X = v.as_float_array("fit", "X", X, min_ndim=2)
     epochs = v.positive_int("fit", "epochs", epochs)
@@ -180,10 +287,13 @@ def fit(model, X, y, epochs, batch_size, optimizer, X_val=None, y_val=None, rng=
     if y.ndim != 1 or len(y) != len(X):
         raise ValueError(f"fit: y must have shape ({len(X)},), one label per sample of X, got {y.shape}")
     if not hasattr(optimizer, "step"):
-        raise TypeError(f"fit: optimizer must have a step() method (SGD, Adam), got "
+        raise TypeError(f"fit: optimizer must have a step() method (SGD, Adam, AdamW), got "
                         f"{type(optimizer).__name__}")
     if (X_val is None) != (y_val is None):
         raise ValueError("fit: give both X_val and y_val, or neither")
+    if augment is not None and not callable(augment):
+        raise TypeError(f"fit: augment must be a function augment(x_batch, rng) or None, got "
+                        f"{type(augment).__name__}")
     if X_val is not None:
         X_val = v.as_float_array("fit", "X_val", X_val, min_ndim=2)
         y_val = np.asarray(y_val)
@@ -194,30 +304,59 @@ def fit(model, X, y, epochs, batch_size, optimizer, X_val=None, y_val=None, rng=
         history.update(val_loss=[], val_accuracy=[])
     n_batches = -(-len(X) // batch_size)
     bar = _ProgressBar(epochs, n_batches) if progress else None
-    for epoch in range(epochs):
-        order = rng.permutation(len(X))
-        total, correct = 0.0, 0
-        for b in range(n_batches):
-            idx = order[b * batch_size:(b + 1) * batch_size]
-            logits = model.forward(X[idx])
-            if b == 0 and epoch == 0:
-                check_labels("fit", y[idx], len(idx), logits.shape[1])
-            total += loss_fn.forward(logits, y[idx]) * len(idx)
-            correct += int(np.sum(logits.argmax(axis=1) == y[idx]))
-            model.backward(loss_fn.backward())
-            optimizer.step()
+    was_training = getattr(model, "training", True)
+    limit = None
+    try:
+        model.train()
+        for epoch in range(epochs):
+            order = rng.permutation(len(X))
+            total, correct = 0.0, 0
+            for b in range(n_batches):
+                idx = order[b * batch_size:(b + 1) * batch_size]
+                xb = X[idx] if augment is None else _augmented(augment, X[idx], rng)
+                logits = model.forward(xb)
+                if b == 0 and epoch == 0:
+                    check_labels("fit", y[idx], len(idx), logits.shape[1])
+                batch_loss = loss_fn.forward(logits, y[idx])
+                limit = DIVERGENCE_FACTOR * max(batch_loss, 1.0) if limit is None else limit
+                if not np.isfinite(batch_loss) or batch_loss > limit:
+                    history.stopped = (f"the loss diverged at epoch {epoch + 1}, batch {b + 1}: "
+                                       f"{batch_loss:.4g}" + ("" if not np.isfinite(batch_loss) else
+                                                            f" > {limit:.4g}"))
+                    break
+                total += batch_loss * len(idx)
+                correct += int(np.sum(logits.argmax(axis=1) == y[idx]))
+                model.backward(loss_fn.backward())
+                optimizer.step()
+                if bar:
+                    bar.update(epoch, b + 1, total / min((b + 1) * batch_size, len(X)))
+            if history.stopped:
+                break
+            history["loss"].append(total / len(X))
+            history["accuracy"].append(correct / len(X))
+            if X_val is not None:
+                model.eval()
+                history["val_loss"].append(_mean_loss(model, loss_fn, X_val, y_val, batch_size))
+                history["val_accuracy"].append(accuracy(model, X_val, y_val, batch_size))
+                model.train()
             if bar:
-                bar.update(epoch, b + 1, total / min((b + 1) * batch_size, len(X)))
-        history["loss"].append(total / len(X))
-        history["accuracy"].append(correct / len(X))
-        if X_val is not None:
-            history["val_loss"].append(_mean_loss(model, loss_fn, X_val, y_val, batch_size))
-            history["val_accuracy"].append(accuracy(model, X_val, y_val, batch_size))
+                bar.end_epoch(epoch, {k: vals[-1] for k, vals in history.items()})
+    finally:
+        model.train(was_training)
         if bar:
-            bar.end_epoch(epoch, {k: vals[-1] for k, vals in history.items()})
-    if bar:
-        bar.close()
+            bar.close(history.stopped)
+    if history.stopped:
+        print(f"fit stopped early: {history.stopped}. Try a smaller learning rate (lr); the "
+              f"history holds the {len(history['loss'])} completed epoch(s).", flush=True)
     return history
+
+
+def _augmented(augment, xb, rng):
+    out = np.asarray(augment(xb, rng))
+    if out.shape != xb.shape:
+        raise ValueError(f"fit: augment must return a batch of the shape it was given, {xb.shape}, "
+                         f"got {out.shape}")
+    return out
 
 
 def _mean_loss(model, loss_fn, X, y, batch_size):
@@ -237,8 +376,9 @@ class _ProgressBar:
     """A progress bar for `fit`.
 
     In a notebook: an ipywidgets bar with the epoch, the running loss and the elapsed time,
-    updated in place, and one printed line per epoch. The printed lines carry no timings and the
-    bar's stored text form is fixed, so a stored notebook output is the same on every run.
+    updated in place, and one printed line per epoch. When training ends the widget is closed
+    and its output replaced by the finished bar as plain text (no timings), so a notebook saved
+    after the run shows that text (not a widget's repr) and is the same on every run.
     On a terminal: a bar redrawn with ``\\r`` on stderr, and the same line per epoch.
     """
 
@@ -246,27 +386,30 @@ class _ProgressBar:
         self.epochs, self.n_batches, self.width = epochs, n_batches, width
         self.start = time.perf_counter()
         self.last_draw = -1.0
-        self.widget = _notebook_bar() if _in_notebook() else None
+        self.done = 0.0
+        self.widget, self.handle = _notebook_bar() if _in_notebook() else (None, None)
 
     def _fraction(self, epoch, batch):
         return (epoch * self.n_batches + batch) / (self.epochs * self.n_batches)
 
+    def _text_bar(self, done):
+        filled = int(round(done * self.width))
+        return f"[{'#' * filled}{'-' * (self.width - filled)}] {100 * done:3.0f}%"
+
     def update(self, epoch, batch, running_loss):
+        self.done = self._fraction(epoch, batch)
         now = time.perf_counter()
         if now - self.last_draw < 0.1 and batch != self.n_batches:
             return
         self.last_draw = now
-        done = self._fraction(epoch, batch)
         status = (f"epoch {epoch + 1}/{self.epochs}  batch {batch}/{self.n_batches}  "
                   f"loss {running_loss:.4f}  {now - self.start:.1f} s")
         if self.widget is not None:
             bar, label = self.widget.children
-            bar.value = done
+            bar.value = self.done
             label.value = status
         else:
-            filled = int(round(done * self.width))
-            sys.stderr.write(f"\r[{'#' * filled}{'-' * (self.width - filled)}] {100 * done:3.0f}%  "
-                             + status)
+            sys.stderr.write(f"\r{self._text_bar(self.done)}  " + status)
             sys.stderr.flush()
 
     def end_epoch(self, epoch, figures):
@@ -278,20 +421,30 @@ class _ProgressBar:
             sys.stderr.write("\r" + line + " " * 40 + "\n")
             sys.stderr.flush()
 
-    def close(self):
-        if self.widget is not None:
-            bar, label = self.widget.children
-            bar.value, bar.bar_style = 1.0, "success"
-            label.value = f"done: {self.epochs} epochs in {time.perf_counter() - self.start:.1f} s"
+    def final_text(self, stopped=None):
+        """The finished bar as text, without timings."""
+        if stopped:
+            return f"{self._text_bar(self.done)}  stopped: {stopped}"
+        return f"{self._text_bar(1.0)}  {self.epochs} epochs of {self.n_batches} batches"
+
+    def close(self, stopped=None):
+        if self.widget is None:
+            if stopped:
+                sys.stderr.write("\n")
+            return
+        from IPython.display import Pretty
+        self.handle.update(Pretty(self.final_text(stopped)))
+        self.widget.close()
 
 
 def _notebook_bar():
+    """(widget, display handle) of a live bar, or (None, None) without ipywidgets."""
     try:
         import ipywidgets
         from IPython.display import display
     except ImportError:
-        return None
+        return None, None
     box = ipywidgets.HBox([ipywidgets.FloatProgress(value=0.0, min=0.0, max=1.0),
                            ipywidgets.Label(value="")])
-    display(box)
-    return box
+    handle = display(box, display_id=True)
+    return box, handle

@@ -12,3 +12,6 @@ settings.register_profile("dev", max_examples=60, deadline=None,
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 collect_ignore_glob = ["fixtures/*"]
+
+# PyTorch comparisons (tests/test_torch.py) skip without torch, unless CNNLAB_REQUIRE_TORCH=1 (as
+# in CI), which makes a missing torch an error; the switch sits at the top of that module.

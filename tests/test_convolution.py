@@ -241,3 +241,69 @@ def test_inputs_are_not_modified():
 def test_rejected_input(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# --- groups and the public backward ------------------------------------------------------------
+
+@given(data=st.data())
+def test_grouped_conv2d_fast_equals_reference_and_per_group_convolutions(data):
+    groups = data.draw(st.sampled_from([1, 2, 3]))
+    c, f = groups * data.draw(st.integers(1, 2)), groups * data.draw(st.integers(1, 2))
+    k = data.draw(st.integers(1, 3))
+    stride, padding, dilation = (data.draw(st.integers(1, 2)) for _ in range(3))
+    size = data.draw(st.integers(max(1, dilation * (k - 1) + 1 - 2 * padding), 6))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+    x, w, b = rng.normal(size=(2, c, size, size)), rng.normal(size=(f, c // groups, k, k)), rng.normal(size=f)
+    fast = cl.conv2d(x, w, b, stride, padding, dilation, groups=groups)
+    np.testing.assert_allclose(fast, ref.conv2d(x, w, b, stride, padding, dilation, groups=groups), atol=1e-12)
+    # independently: each group is an ordinary convolution of its slice of channels
+    cg, fg = c // groups, f // groups
+    parts = [cl.conv2d(x[:, g * cg:(g + 1) * cg], w[g * fg:(g + 1) * fg], b[g * fg:(g + 1) * fg],
+                       stride, padding, dilation) for g in range(groups)]
+    np.testing.assert_allclose(fast, np.concatenate(parts, axis=1), atol=1e-12)
+
+
+def test_depthwise_conv2d_filters_each_channel_with_scipy():
+    rng = np.random.default_rng(0)
+    x, w = rng.normal(size=(2, 3, 8, 9)), rng.normal(size=(3, 1, 3, 3))
+    out = cl.conv2d(x, w, groups=3)
+    for n in range(2):
+        for ch in range(3):
+            np.testing.assert_allclose(out[n, ch], signal.correlate2d(x[n, ch], w[ch, 0], mode="valid"))
+
+
+@pytest.mark.parametrize("groups, stride, padding, dilation", [(1, 1, 0, 1), (1, 2, 1, 1), (2, 1, 1, 2), (4, 2, 0, 1)])
+def test_conv2d_backward_matches_numerical_gradients(groups, stride, padding, dilation):
+    from cnnlab.gradcheck import numerical_gradient, relative_error
+    rng = np.random.default_rng(groups + stride)
+    x, w = rng.normal(size=(2, 4, 6, 5)), rng.normal(size=(4, 4 // groups, 3, 2))
+    b = rng.normal(size=4)
+    dout = rng.normal(size=cl.conv2d(x, w, b, stride, padding, dilation, groups).shape)
+    dx, dw, db = cl.conv2d_backward(dout, x, w, stride, padding, dilation, groups)
+
+    def loss():
+        return float(np.sum(cl.conv2d(x, w, b, stride, padding, dilation, groups) * dout))
+
+    assert relative_error(dx, numerical_gradient(loss, x)) < 1e-7
+    assert relative_error(dw, numerical_gradient(loss, w)) < 1e-7
+    assert relative_error(db, numerical_gradient(loss, b)) < 1e-7
+    assert dx.shape == x.shape and dw.shape == w.shape and db.shape == (4,)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: cl.conv2d(np.zeros((1, 4, 5, 5)), np.zeros((6, 2, 3, 3)), groups=4), ValueError,
+     r"conv2d: groups=4 must divide both the input channels \(4\) and the number of filters \(6\)"),
+    (lambda: cl.conv2d(np.zeros((1, 4, 5, 5)), np.zeros((4, 4, 3, 3)), groups=2), ValueError,
+     r"conv2d: x has 2 channels \(4 channels / groups=2\) but w expects 4"),
+    (lambda: cl.conv2d(np.zeros((1, 4, 5, 5)), np.zeros((4, 2, 3, 3)), groups=0), ValueError,
+     r"conv2d: groups must be a positive integer, got 0"),
+    (lambda: ref.conv2d(np.zeros((1, 4, 5, 5)), np.zeros((6, 2, 3, 3)), groups=4), ValueError,
+     r"conv2d: groups=4 must divide both"),
+    (lambda: cl.conv2d_backward(np.zeros((1, 2, 3, 3)), np.zeros((1, 1, 4, 4)), np.zeros((2, 1, 3, 3))),
+     ValueError, r"conv2d_backward: dout must have the output's shape \(1, 2, 2, 2\), got \(1, 2, 3, 3\)"),
+    (lambda: cl.conv2d_backward(np.zeros((1, 2, 2, 2)), np.zeros((1, 3, 4, 4)), np.zeros((2, 1, 3, 3))),
+     ValueError, r"conv2d_backward: x has 3 channels but w expects 1"),
+])
+def test_grouped_rejected_input(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

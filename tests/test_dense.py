@@ -49,3 +49,32 @@ def test_to_nchw_and_to_image_round_trip():
 def test_rejected_input(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_linear_backward_matches_numerical_gradients_and_the_layer():
+    from cnnlab.gradcheck import numerical_gradient, relative_error
+    rng = np.random.default_rng(1)
+    x, W, b, dout = rng.normal(size=(4, 5)), rng.normal(size=(5, 3)), rng.normal(size=3), rng.normal(size=(4, 3))
+    dx, dW, db = cl.linear_backward(dout, x, W)
+
+    def loss():
+        return float(np.sum(cl.linear(x, W, b) * dout))
+
+    for analytic, wrt in ((dx, x), (dW, W), (db, b)):
+        assert relative_error(analytic, numerical_gradient(loss, wrt)) < 1e-8
+    layer = cl.Linear(5, 3)
+    layer.params["W"][...] = W
+    layer.forward(x)
+    np.testing.assert_allclose(layer.backward(dout), dx)
+    np.testing.assert_allclose(layer.grads["W"], dW)
+
+
+@pytest.mark.parametrize("args, message", [
+    ((np.zeros((4, 3)), np.zeros((4, 5)), np.zeros((6, 3))), r"linear_backward: x has 5 features but W expects 6"),
+    ((np.zeros((4, 2)), np.zeros((4, 5)), np.zeros((5, 3))),
+     r"linear_backward: dout must have the output's shape \(4, 3\), got \(4, 2\)"),
+    ((np.zeros(3), np.zeros((4, 5)), np.zeros((5, 3))), r"linear_backward: dout must be 2-D"),
+])
+def test_linear_backward_rejected_input(args, message):
+    with pytest.raises(ValueError, match=message):
+        cl.linear_backward(*args)

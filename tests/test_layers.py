@@ -89,10 +89,14 @@ def test_lenet5_summary_counts_61706_parameters():
         cl.Linear(400, 120), cl.ReLU(), cl.Linear(120, 84), cl.ReLU(), cl.Linear(84, 10))
     summary = lenet.summary((1, 28, 28))
     # (5*5*1+1)*6, (5*5*6+1)*16, 400*120+120, 120*84+84, 84*10+10
-    assert [n for _, _, n in summary.rows if n] == [156, 2416, 48120, 10164, 850]
+    assert [n for _, _, n, _ in summary.rows if n] == [156, 2416, 48120, 10164, 850]
     assert summary.total == 61706 == cl.count_params(lenet)
+    # MACs: 6*28*28*(1*5*5), 16*10*10*(6*5*5), 400*120, 120*84, 84*10; none for ReLU, pooling
+    assert [m for _, _, _, m in summary.rows if m] == [117600, 240000, 48000, 10080, 840]
+    assert summary.total_macs == 416520 == cl.count_macs(lenet, (1, 28, 28))
     text = str(summary)
     assert "(6, 28, 28)" in text and "(16, 5, 5)" in text and "61,706" in text
+    assert "MACs" in text and "416,520" in text
     assert "<table>" in summary._repr_html_()
     assert lenet.forward(np.zeros((2, 1, 28, 28))).shape == (2, 10)
 
@@ -155,3 +159,91 @@ def test_conv2d_backward_on_random_geometry(data):
     layer = cl.Conv2D(2, 2, (kh, kw), stride=stride, padding=padding, dilation=dilation, rng=seed)
     report = check_layer(_nonzero_bias(layer, seed), _x(2, 2, h, w, seed=seed), rng=seed)
     assert report.passed, str(report)
+
+
+# --- grouped convolution, GlobalAvgPool2D, modes, MACs ----------------------------------------
+
+@pytest.mark.parametrize("layer, x", [
+    (cl.Conv2D(4, 6, 3, padding=1, groups=2, rng=0), _x(2, 4, 5, 5)),
+    (cl.Conv2D(3, 3, 3, stride=2, padding=1, groups=3, rng=0), _x(2, 3, 6, 5)),     # depthwise
+    (cl.Conv2D(2, 4, (2, 3), dilation=(2, 1), groups=2, rng=0), _x(2, 2, 6, 6)),
+    (cl.Conv2D(4, 2, 1, groups=2, bias=False, rng=0), _x(3, 4, 3, 3)),
+    (cl.GlobalAvgPool2D(), _x(3, 4, 3, 5)),
+])
+def test_new_layers_backward_matches_numerical_gradients(layer, x):
+    report = check_layer(_nonzero_bias(layer), x, rng=2)
+    assert report.passed, str(report)
+    assert set(report.errors) == {"x", *layer.params}
+
+
+def test_grouped_conv2d_layer_equals_the_function_and_the_loop_reference():
+    from cnnlab import reference as ref
+    layer = _nonzero_bias(cl.Conv2D(6, 4, 3, stride=2, padding=1, groups=2, rng=0))
+    x = _x(2, 6, 7, 7)
+    out = layer.forward(x)
+    np.testing.assert_allclose(out, cl.conv2d(x, layer.params["W"], layer.params["b"], 2, 1, groups=2))
+    np.testing.assert_allclose(out, ref.conv2d(x, layer.params["W"], layer.params["b"], 2, 1, groups=2))
+
+
+def test_conv2d_groups_shape_bias_and_he_initialisation():
+    layer = cl.Conv2D(32, 64, 3, groups=4, bias=False, rng=0)
+    assert layer.params["W"].shape == (64, 8, 3, 3) and list(layer.params) == ["W"] == list(layer.grads)
+    # He: std sqrt(2 / fan_in), fan_in = C/groups * KH * KW = 72
+    assert abs(layer.params["W"].std() / np.sqrt(2 / 72) - 1) < 0.03
+    assert "groups=4" in repr(layer) and "bias=False" in repr(layer)
+    assert cl.count_params(layer) == 64 * 8 * 9
+
+
+def test_global_avg_pool_is_the_mean_of_each_map():
+    x = _x(2, 3, 4, 5)
+    np.testing.assert_allclose(cl.GlobalAvgPool2D().forward(x), x.mean(axis=(2, 3)))
+    layer = cl.GlobalAvgPool2D()
+    layer.forward(x)
+    dx = layer.backward(np.array([[20.0, 0, 0], [0, 0, 40.0]]))
+    np.testing.assert_allclose(dx[0, 0], np.ones((4, 5)))      # 20 spread over 20 positions
+    np.testing.assert_allclose(dx[1, 2], 2 * np.ones((4, 5)))
+    assert layer.output_shape((3, 4, 5)) == (3,)
+
+
+def test_modes_pass_down_and_predict_evaluates_and_restores_the_mode():
+    rng = np.random.default_rng(0)
+    model = cl.Sequential(cl.Flatten(), cl.Linear(8, 6, rng=rng), cl.BatchNorm1D(6), cl.ReLU(),
+                          cl.Dropout(0.5, rng=rng), cl.Linear(6, 3, rng=rng))
+    assert all(layer.training for layer in model) and model.training
+    assert model.eval() is model and not any(layer.training for layer in model)
+    assert model.train() is model and all(layer.training for layer in model)
+    x = rng.normal(size=(10, 2, 2, 2))
+    model.forward(x)  # moves the running statistics away from 0 and 1
+    running = model[2].running_mean.copy()
+    expected = model.eval().forward(x).argmax(axis=1)
+    model.train()
+    np.testing.assert_array_equal(model.predict(x, batch_size=3), expected)
+    assert model.training and model[4].training
+    np.testing.assert_array_equal(model[2].running_mean, running)   # eval did not update them
+    model.eval()
+    model.predict(x)
+    assert not model.training
+
+
+def test_count_macs_of_standard_shapes():
+    # 3x3 conv 16 -> 32 on 8x8 'same': 32*8*8*16*9; depthwise 16 channels: 16*8*8*1*9
+    assert cl.count_macs(cl.Conv2D(16, 32, 3, padding=1), (16, 8, 8)) == 32 * 64 * 16 * 9
+    assert cl.count_macs(cl.Conv2D(16, 16, 3, padding=1, groups=16), (16, 8, 8)) == 16 * 64 * 9
+    assert cl.count_macs(cl.Linear(10, 4), (10,)) == 40
+    assert cl.count_macs(cl.Sequential(cl.ReLU(), cl.MaxPool2D(2), cl.Dropout(0.5)), (1, 4, 4)) == 0
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: cl.Conv2D(4, 6, 3, groups=4), ValueError,
+     r"Conv2D: groups=4 must divide both in_channels \(4\) and out_channels \(6\)"),
+    (lambda: cl.Conv2D(4, 4, 3, groups=0), ValueError, r"Conv2D: groups must be a positive integer"),
+    (lambda: cl.Conv2D(4, 4, 3, bias="no"), TypeError, r"Conv2D: bias must be True or False"),
+    (lambda: cl.GlobalAvgPool2D().forward(np.zeros((2, 3))), ValueError,
+     r"GlobalAvgPool2D: input must be 4-D \(N, C, H, W\), got shape \(2, 3\)"),
+    (lambda: cl.count_macs("model", (1, 2, 2)), TypeError, r"count_macs: model must be a cnnlab layer"),
+    (lambda: cl.count_macs(cl.ReLU(), 5), TypeError, r"count_macs: input_shape must be a tuple of positive"),
+    (lambda: cl.count_macs(cl.Linear(3, 2), (4,)), ValueError, r"Linear: input must have 3 features"),
+])
+def test_new_rejected_input(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

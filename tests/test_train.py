@@ -1,5 +1,7 @@
 """cnnlab/train.py: optimisers against hand-computed steps, and a real training run."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -99,3 +101,120 @@ def test_rejected_input(call, error, message):
     model = cl.Sequential(cl.Linear(4, 3, rng=0))
     with pytest.raises(error, match=message):
         call(model)
+
+
+# --- weight decay, AdamW, augment, modes, divergence, the notebook bar -------------------------
+
+def test_sgd_weight_decay_adds_the_l2_gradient():
+    p, g = _pair([1.0, -2.0], [0.5, 1.0])
+    opt = SGD([(p, g)], lr=0.1, momentum=0.9, weight_decay=0.01)
+    opt.step()          # g' = g + 0.01 p = (0.51, 0.98); v = -0.1 g'
+    np.testing.assert_allclose(p, [1 - 0.051, -2 - 0.098])
+    opt.step()          # g' = g + 0.01 p (new p); v = 0.9 v - 0.1 g'
+    g2 = np.array([0.5 + 0.01 * 0.949, 1.0 + 0.01 * -2.098])
+    np.testing.assert_allclose(p, [0.949, -2.098] + (0.9 * np.array([-0.051, -0.098]) - 0.1 * g2))
+
+
+def test_adam_weight_decay_is_added_to_the_gradient_and_adamw_shrinks_the_weights():
+    from cnnlab.train import AdamW
+    # zero gradient: Adam's L2 term alone gives a first step of lr * sign(p); AdamW only decays
+    p, g = _pair([2.0, -4.0], [0.0, 0.0])
+    Adam([(p, g)], lr=0.01, weight_decay=0.1).step()
+    np.testing.assert_allclose(p, [1.99, -3.99], rtol=1e-7)
+    p, g = _pair([2.0, -4.0], [0.0, 0.0])
+    AdamW([(p, g)], lr=0.01, weight_decay=0.1).step()
+    np.testing.assert_allclose(p, [2.0 * 0.999, -4.0 * 0.999])
+    # with a gradient: decay first, then Adam's step of about lr * sign(g)
+    p, g = _pair([2.0], [3.0])
+    AdamW([(p, g)], lr=0.01, weight_decay=0.1).step()
+    np.testing.assert_allclose(p, [2.0 * 0.999 - 0.01], rtol=1e-7)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda m: SGD(m, lr=0.1, weight_decay=-1), r"SGD: weight_decay must be a non-negative number"),
+    (lambda m: Adam(m, weight_decay="a"), r"Adam: weight_decay must be a non-negative number"),
+    (lambda m: __import__("cnnlab.train").train.AdamW(m, lr=-1), r"AdamW: lr must be a positive number"),
+])
+def test_weight_decay_rejected_input(make, message):
+    with pytest.raises(ValueError, match=message):
+        make(cl.Sequential(cl.Linear(2, 2)))
+
+
+def _tiny_problem():
+    X, y = data.load_digits("test")
+    return X[:120, None] / 16, y[:120]
+
+
+def test_fit_calls_augment_with_its_rng_and_trains_on_what_it_returns():
+    X, y = _tiny_problem()
+    seen = []
+
+    def augment(xb, rng):
+        assert isinstance(rng, np.random.Generator)
+        seen.append(xb.shape)
+        return np.zeros_like(xb)    # an all-zero batch: the weights of Linear never change
+
+    model = cl.Sequential(cl.Flatten(), cl.Linear(64, 10, rng=0))
+    w = model[1].params["W"].copy()
+    fit(model, X, y, 2, 50, SGD(model, lr=0.5), rng=1, progress=False, augment=augment)
+    assert seen == [(50, 1, 8, 8), (50, 1, 8, 8), (20, 1, 8, 8)] * 2
+    np.testing.assert_array_equal(model[1].params["W"], w)
+    with pytest.raises(ValueError, match=r"fit: augment must return a batch of the shape it was given"):
+        fit(model, X, y, 1, 50, SGD(model, lr=0.1), progress=False, augment=lambda xb, rng: xb[:, 0])
+    with pytest.raises(TypeError, match=r"fit: augment must be a function augment\(x_batch, rng\)"):
+        fit(model, X, y, 1, 50, SGD(model, lr=0.1), progress=False, augment="shift")
+
+
+def test_fit_trains_in_training_mode_and_validates_in_evaluation_mode():
+    X, y = _tiny_problem()
+    modes = []
+
+    class Spy(cl.layers.Layer):
+        def forward(self, x):
+            modes.append(self.training)
+            return x
+
+        def backward(self, dout):
+            return dout
+
+    model = cl.Sequential(cl.Flatten(), Spy(), cl.Linear(64, 10, rng=0))
+    model.eval()
+    fit(model, X, y, 1, 60, SGD(model, lr=0.1), X_val=X[:30], y_val=y[:30], progress=False)
+    # 2 training batches, then validation: the loss (1 batch) and the accuracy (1 batch)
+    assert modes == [True, True, False, False]
+    assert not model.training   # left as found
+
+
+def test_a_diverging_loss_stops_fit_with_a_message_and_the_history_so_far(capsys):
+    X, y = _tiny_problem()
+    model = cl.Sequential(cl.Flatten(), cl.Linear(64, 32, rng=0), cl.ReLU(), cl.Linear(32, 10, rng=1))
+    history = fit(model, X * 50, y, 20, 20, SGD(model, lr=50.0), rng=0, progress=False)
+    out = capsys.readouterr().out
+    assert history.stopped and "the loss diverged at epoch" in history.stopped
+    assert "fit stopped early" in out and "smaller learning rate" in out
+    assert len(history["loss"]) < 20 and all(np.isfinite(history["loss"]))
+    assert "stopped" in repr(history)
+    calm = cl.Sequential(cl.Flatten(), cl.Linear(64, 10, rng=0))
+    assert fit(calm, X, y, 1, 20, SGD(calm, lr=0.1), progress=False).stopped is None
+
+
+def test_the_notebook_progress_bar_is_stored_as_its_final_text(tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import numpy as np, cnnlab as cl\n"
+        "from cnnlab.train import fit, SGD\n"
+        "rng = np.random.default_rng(0)\n"
+        "X, y = rng.normal(size=(40, 1, 4, 4)), rng.integers(0, 3, 40)\n"
+        "model = cl.Sequential(cl.Flatten(), cl.Linear(16, 3, rng=0))\n"
+        "h = fit(model, X, y, 2, 10, SGD(model, lr=0.1), rng=0)")]
+    NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = nb.cells[0].outputs
+    text = "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in outputs)
+    assert "HBox" not in text and "FloatProgress" not in text
+    assert not any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+    assert "[##############################] 100%  2 epochs of 4 batches" in text
+    assert "epoch 1/2: loss" in text and "epoch 2/2: loss" in text
+    assert not re.search(r"\d s\b", text)  # no timings: the stored text is the same every run
+    assert all(o.get("name") != "stderr" for o in outputs)
