@@ -63,30 +63,36 @@ class _BatchNorm(Layer):
         self.output_shape(x.shape[1:])
         axes = (0,) + tuple(range(2, x.ndim))
         count = x.size // self.num_features  # values per channel
-        gamma, beta = (_per_channel(self.params[k], x.ndim) for k in ("gamma", "beta"))
+        dtype = np.result_type(x, self.params["gamma"])
         if self.training:
             if count < 2:
                 raise ValueError(f"{self.name}: training mode needs more than one value per "
                                  f"channel to compute batch statistics, got input shape {x.shape} "
                                  f"(use a larger batch, or eval())")
-            mean, var = x.mean(axis=axes), x.var(axis=axes)
+            mean = x.mean(axis=axes)
+            centred = (x - _per_channel(mean, x.ndim)).astype(dtype, copy=False)
+            var = _channel_sum(centred, centred) / count          # biased: divided by N*H*W
             m = self.momentum
             self.running_mean *= 1 - m
             self.running_mean += m * mean
             self.running_var *= 1 - m
-            self.running_var += m * var * (count / (count - 1))
+            self.running_var += m * var * (count / (count - 1))   # unbiased
         else:
             mean, var = self.running_mean, self.running_var
-        inv_std = 1.0 / np.sqrt(_per_channel(var, x.ndim) + self.eps)
-        xhat = (x - _per_channel(mean, x.ndim)) * inv_std
-        self._cache = (xhat, inv_std, self.training, axes, count)
-        return (gamma * xhat + beta).astype(np.result_type(x, gamma), copy=False)
+            centred = (x - _per_channel(mean, x.ndim)).astype(dtype, copy=False)
+        inv_std = (1.0 / np.sqrt(var + self.eps)).astype(dtype, copy=False)
+        xhat = centred
+        xhat *= _per_channel(inv_std, x.ndim)                     # in place: centred is ours
+        self._cache = (xhat, _per_channel(inv_std, x.ndim), self.training, axes, count)
+        out = xhat * _per_channel(self.params["gamma"].astype(dtype, copy=False), x.ndim)
+        out += _per_channel(self.params["beta"].astype(dtype, copy=False), x.ndim)
+        return out
 
     def backward(self, dout):
         xhat, inv_std, training, axes, count = self._cached()
         dout = self._dout(dout, xhat.shape)
         dbeta = dout.sum(axis=axes)
-        dgamma = (dout * xhat).sum(axis=axes)
+        dgamma = _channel_sum(dout, xhat)
         self.grads["beta"][...] = dbeta
         self.grads["gamma"][...] = dgamma
         scale = _per_channel(self.params["gamma"], dout.ndim) * inv_std
@@ -95,6 +101,12 @@ class _BatchNorm(Layer):
         # the batch mean and variance depend on every input, hence the two correction terms
         return scale * (dout - _per_channel(dbeta / count, dout.ndim)
                         - xhat * _per_channel(dgamma / count, dout.ndim))
+
+
+def _channel_sum(a, b):
+    """sum of a * b over every axis but 1: (C,), in one pass without a temporary."""
+    letters = "nc" + "hw"[:a.ndim - 2]
+    return np.einsum(f"{letters},{letters}->c", a, b)
 
 
 def _per_channel(a, ndim):

@@ -25,6 +25,7 @@ def _t(a, grad=False):
 
 @pytest.mark.parametrize("c, f, groups, stride, padding, dilation", [
     (4, 6, 2, 1, 1, 1), (6, 6, 6, 2, 1, 1), (6, 12, 3, 1, 2, 2), (3, 3, 1, (2, 1), (0, 1), 1),
+    (4, 8, 4, 1, 1, 2), (5, 10, 5, (1, 2), (2, 0), 1),   # depthwise with a channel multiplier of 2
 ])
 def test_grouped_conv2d_forward_and_backward_equal_torch(c, f, groups, stride, padding, dilation):
     rng = np.random.default_rng(c + f + groups)
