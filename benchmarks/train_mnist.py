@@ -7,7 +7,8 @@
 Data: cnnlab.data.load_mnist (4,000 training and 1,000 test images, scaled to 0..1).
 Model: LeNet-5 in its modern form (LeCun et al. 1998 with ReLU and max pooling):
 conv 5x5 pad 2 -> ReLU -> max pool -> conv 5x5 -> ReLU -> max pool -> 120 -> 84 -> 10
-(61,706 parameters), float32 layers, Adam (lr 3e-3), 6 epochs of mini-batches of 64; random shifts,
+(61,706 parameters), float32 layers, Adam, 8 epochs of mini-batches of 64 (lr 3e-3, then 3e-4
+for the last 2); random shifts,
 rotations and scalings (cnnlab.augment.random_affine, on by default). Target (issue 11): at
 least 97 % test accuracy in under 60 s of training. One BLAS thread is used unless
 OPENBLAS_NUM_THREADS is set. Prints the wall-clock time and the process's CPU time (the latter
@@ -47,7 +48,7 @@ def load(split):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=0)
@@ -59,21 +60,27 @@ def main():
     model = make_lenet5(args.seed)
     aug = None if args.no_augment else augment.random_affine(max_shift=2, max_rotation=10,
                                                              max_scale=0.1)
+    optimizer, rng = Adam(model, lr=args.lr), np.random.default_rng(args.seed)
+    fine_tune = min(2, args.epochs - 1)   # the last epochs at a tenth of the learning rate
     start, cpu_start = time.perf_counter(), time.process_time()
-    history = fit(model, X, y, args.epochs, args.batch_size, Adam(model, lr=args.lr),
-                  rng=args.seed, progress=False, augment=aug)
+    fit(model, X, y, args.epochs - fine_tune, args.batch_size, optimizer, rng=rng,
+        progress=False, augment=aug)
+    optimizer.lr = args.lr / 10
+    history = fit(model, X, y, fine_tune, args.batch_size, optimizer, rng=rng, progress=False,
+                  augment=aug) if fine_tune else None
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     acc = accuracy(model, Xt, yt)
     command = "python benchmarks/train_mnist.py" + (" --no-augment" if args.no_augment else "")
     print(f"LeNet-5 ({cl.count_params(model):,} parameters), {len(X):,} training images, "
-          f"{args.epochs} epochs, batch {args.batch_size}, Adam lr {args.lr}, "
+          f"{args.epochs} epochs, batch {args.batch_size}, Adam lr {args.lr} (/10 for the last 2), "
           f"augmentation {'off' if aug is None else 'on'}, seed {args.seed}")
-    print(f"final training loss {history['loss'][-1]:.4f}, training accuracy "
-          f"{history['accuracy'][-1]:.4f}")
+    if history:
+        print(f"final training loss {history['loss'][-1]:.4f}, training accuracy "
+              f"{history['accuracy'][-1]:.4f}")
     print(f"test accuracy {acc:.2%} ({len(Xt):,} images); training time {seconds:.1f} s "
           f"(CPU {cpu:.1f} s) (target: >= 97 % in < 60 s)")
     print(f"command: OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']} {command}"
-          + ("" if (args.epochs, args.seed, args.batch_size, args.lr) == (6, 0, 64, 3e-3) else
+          + ("" if (args.epochs, args.seed, args.batch_size, args.lr) == (8, 0, 64, 3e-3) else
              f" --epochs {args.epochs} --seed {args.seed} --batch-size {args.batch_size} --lr {args.lr}"))
 
 

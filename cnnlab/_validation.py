@@ -45,7 +45,13 @@ def as_float_array(func, name, value, ndim=None, min_ndim=None):
 
 _SHAPE_NAMES = {
     ("conv2d", "x"): "(N, C, H, W)",
-    ("conv2d", "w"): "(F, C, KH, KW)",
+    ("conv2d", "w"): "(F, C/groups, KH, KW)",
+    ("conv2d_backward", "x"): "(N, C, H, W)",
+    ("conv2d_backward", "w"): "(F, C/groups, KH, KW)",
+    ("conv2d_backward", "dout"): "(N, F, OH, OW)",
+    ("linear_backward", "dout"): "(N, D_out)",
+    ("linear_backward", "x"): "(N, D_in)",
+    ("linear_backward", "W"): "(D_in, D_out)",
     ("correlate2d", "image"): "(H, W)",
     ("correlate2d", "kernel"): "(KH, KW)",
     ("convolve2d", "image"): "(H, W)",

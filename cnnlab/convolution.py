@@ -220,7 +220,8 @@ def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1, groups=1):
     dx : ndarray, shape (N, C, H, W)
         Each output's gradient sent back to the inputs its window covered, through the weights.
     dw : ndarray, shape (F, C/G, KH, KW)
-        ``dw[f, c, i, j] = sum over n, oh, ow of dout[n, f, oh, ow] * x_padded[n, c', ...]``: the
+        ``dw[f, c, i, j] = sum over n, oh, ow of dout[n, f, oh, ow] * x_padded[n, c0 + c,
+        oh*sh + i*dh, ow*sw + j*dw]``, where c0 is the first channel of f's group: the
         correlation of the input with the upstream gradient.
     db : ndarray, shape (F,)
         ``dout`` summed over N, OH and OW.

@@ -23,10 +23,10 @@ from . import _validation as v
 from ._layer import Layer, _chw, _rng
 from .activations import relu_backward
 from . import _conv_fast
-from .convolution import _check_geometry
+from .convolution import _pad
 from .dense import _linear_backward
 from .normalization import BatchNorm1D, BatchNorm2D
-from .pooling import _check_window, _pool, pool2d_backward
+from .pooling import _pool, pool2d_backward
 from .regularization import Dropout
 from .residual import Residual
 
@@ -154,41 +154,61 @@ class ReLU(Layer):
 
 class _Pool(Layer):
     mode = None
+    fill = 0.0  # the value of the padding
 
-    def __init__(self, size, stride=None):
+    def __init__(self, size, stride=None, padding=0):
         super().__init__()
         self.size = v.int_pair(self.name, "size", size)
         self.stride = self.size if stride is None else v.int_pair(self.name, "stride", stride)
+        self.padding = v.int_pair(self.name, "padding", padding, minimum=0)
+        if any(2 * p > k for p, k in zip(self.padding, self.size)):
+            raise ValueError(f"{self.name}: padding must be at most half the window size "
+                             f"{self.size}, got {self.padding}")
 
     def __repr__(self):
-        return f"{self.name}(size={self.size}, stride={self.stride})"
+        pad = f", padding={self.padding}" if self.padding != (0, 0) else ""
+        return f"{self.name}(size={self.size}, stride={self.stride}{pad})"
 
     def output_shape(self, input_shape):
         c, h, w = _chw(self.name, input_shape)
-        oh, ow = (v.output_length(self.name, n, k, s, 0, 1, axis_name=axis, what="window")
-                  for n, k, s, axis in zip((h, w), self.size, self.stride, ("height", "width")))
+        oh, ow = (v.output_length(self.name, n, k, s, p, 1, axis_name=axis, what="window")
+                  for n, k, s, p, axis in zip((h, w), self.size, self.stride, self.padding,
+                                              ("height", "width")))
         return (c, oh, ow)
 
     def forward(self, x):
         x = self._input(x, 4, "(N, C, H, W)")
-        _check_window(self.name, x.shape, self.size, self.stride)
-        out = _pool(x, self.size, self.stride, self.mode)
-        self._cache = (x, out.shape)
+        self.output_shape(x.shape[1:])
+        xp = _pad(x, *self.padding, value=self.fill)
+        out = _pool(xp, self.size, self.stride, self.mode)
+        self._cache = (xp, out.shape)
         return out
 
     def backward(self, dout):
-        x, out_shape = self._cached()
-        return pool2d_backward(self._dout(dout, out_shape), x, self.size, self.stride, self.mode)
+        xp, out_shape = self._cached()
+        dxp = pool2d_backward(self._dout(dout, out_shape), xp, self.size, self.stride, self.mode)
+        (ph, pw), (h, w) = self.padding, xp.shape[2:]
+        return dxp[:, :, ph:h - ph, pw:w - pw] if ph or pw else dxp
 
 
 class MaxPool2D(_Pool):
-    """Maximum over each window; the gradient goes to the (first) maximum of each window."""
+    """Maximum over each window; the gradient goes to the (first) maximum of each window.
+
+    ``padding`` (default 0) adds -inf around the input, so padded cells never win: ResNet's
+    ``MaxPool2D(3, stride=2, padding=1)`` halves 112 x 112 to 56 x 56, as PyTorch's
+    ``MaxPool2d(3, 2, 1)``. Output size ``floor((n + 2p - k) / s) + 1``.
+    """
 
     mode = "max"
+    fill = -np.inf
 
 
 class AvgPool2D(_Pool):
-    """Mean over each window; the gradient is shared equally by the window's entries."""
+    """Mean over each window; the gradient is shared equally by the window's entries.
+
+    ``padding`` (default 0) adds zeros that count in the mean (PyTorch's default,
+    ``count_include_pad=True``).
+    """
 
     mode = "avg"
 

@@ -307,7 +307,7 @@ def fit(model, X, y, epochs, batch_size, optimizer, X_val=None, y_val=None, rng=
     was_training = getattr(model, "training", True)
     limit = None
     try:
-        model.train()
+        _set_mode(model, True)
         for epoch in range(epochs):
             order = rng.permutation(len(X))
             total, correct = 0.0, 0
@@ -335,20 +335,27 @@ def fit(model, X, y, epochs, batch_size, optimizer, X_val=None, y_val=None, rng=
             history["loss"].append(total / len(X))
             history["accuracy"].append(correct / len(X))
             if X_val is not None:
-                model.eval()
+                _set_mode(model, False)
                 history["val_loss"].append(_mean_loss(model, loss_fn, X_val, y_val, batch_size))
                 history["val_accuracy"].append(accuracy(model, X_val, y_val, batch_size))
-                model.train()
+                _set_mode(model, True)
             if bar:
                 bar.end_epoch(epoch, {k: vals[-1] for k, vals in history.items()})
     finally:
-        model.train(was_training)
+        _set_mode(model, was_training)
         if bar:
             bar.close(history.stopped)
     if history.stopped:
         print(f"fit stopped early: {history.stopped}. Try a smaller learning rate (lr); the "
               f"history holds the {len(history['loss'])} completed epoch(s).", flush=True)
     return history
+
+
+def _set_mode(model, training):
+    """Training or evaluation mode, for cnnlab models (other objects with forward/backward have
+    no modes and are left alone)."""
+    if callable(getattr(model, "train", None)):
+        model.train(training)
 
 
 def _augmented(augment, xb, rng):

@@ -192,7 +192,7 @@ def test_inputs_are_not_modified():
     (lambda: cl.conv2d(np.zeros((3, 8, 8)), np.zeros((4, 3, 3, 3))), ValueError,
      r"conv2d: x must be 4-D \(N, C, H, W\), got shape \(3, 8, 8\)"),
     (lambda: cl.conv2d(np.zeros((1, 1, 8, 8)), np.zeros((1, 3, 3))), ValueError,
-     r"conv2d: w must be 4-D \(F, C, KH, KW\)"),
+     r"conv2d: w must be 4-D \(F, C/groups, KH, KW\)"),
     (lambda: cl.conv2d(np.zeros((1, 1, 8, 8)), np.zeros((2, 1, 3, 3)), b=np.zeros(3)), ValueError,
      r"conv2d: b must have one entry per filter, 2"),
     (lambda: cl.conv2d(np.zeros((1, 1, 2, 8)), np.zeros((1, 1, 3, 3))), ValueError,

@@ -247,3 +247,19 @@ def test_count_macs_of_standard_shapes():
 def test_new_rejected_input(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("layer", [cl.MaxPool2D(3, stride=2, padding=1), cl.AvgPool2D(3, stride=2, padding=1),
+                                   cl.MaxPool2D((2, 3), stride=1, padding=(1, 0))])
+def test_padded_pooling_backward_matches_numerical_gradients(layer):
+    report = check_layer(layer, _x(2, 2, 7, 6), rng=3)
+    assert report.passed, str(report)
+
+
+def test_padded_max_pool_never_picks_the_padding_and_avg_counts_it():
+    x = -np.ones((1, 1, 2, 2))                      # all negative: zeros would win
+    np.testing.assert_array_equal(cl.MaxPool2D(2, stride=2, padding=1).forward(x), -np.ones((1, 1, 2, 2)))
+    np.testing.assert_array_equal(cl.AvgPool2D(2, stride=2, padding=1).forward(x), -0.25 * np.ones((1, 1, 2, 2)))
+    assert cl.MaxPool2D(3, stride=2, padding=1).output_shape((64, 112, 112)) == (64, 56, 56)
+    with pytest.raises(ValueError, match=r"MaxPool2D: padding must be at most half the window size"):
+        cl.MaxPool2D(2, padding=2)

@@ -48,6 +48,22 @@ def test_grouped_conv2d_forward_and_backward_equal_torch(c, f, groups, stride, p
     np.testing.assert_allclose(fdw, tw.grad.numpy(), rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("ours, theirs", [
+    (cl.MaxPool2D(3, stride=2, padding=1), torch.nn.MaxPool2d(3, 2, 1)),
+    (cl.AvgPool2D(3, stride=2, padding=1), torch.nn.AvgPool2d(3, 2, 1)),
+    (cl.MaxPool2D(2), torch.nn.MaxPool2d(2)),
+])
+def test_padded_pooling_equals_torch(ours, theirs):
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(2, 3, 9, 8))
+    tx = _t(x, True)
+    tout = theirs(tx)
+    np.testing.assert_allclose(ours.forward(x), tout.detach().numpy(), rtol=1e-12)
+    dout = rng.normal(size=tout.shape)
+    tout.backward(_t(dout))
+    np.testing.assert_allclose(ours.backward(dout), tx.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
 def _copy_bn(torch_bn, ours):
     with torch.no_grad():
         torch_bn.weight.copy_(_t(ours.params["gamma"]))
