@@ -84,8 +84,10 @@ def speed_section(configs, repeats):
         tb = torch.from_numpy(b.copy()).requires_grad_(True)
         tg = torch.from_numpy(g)
         with torch.no_grad():
-            assert np.allclose(cl.conv2d(x, w, b, padding=pad), F.conv2d(tx, tw, tb, padding=pad).numpy(),
-                               atol=1e-3), "results differ"
+            ref = F.conv2d(tx, tw, tb, padding=pad).numpy()
+            assert np.abs(cl.conv2d(x, w, b, padding=pad) - ref).max() <= 1e-4 * np.abs(ref).max(), \
+                "results differ"
+            del ref
 
         def ours_fwd():
             cl.conv2d(x, w, b, padding=pad)
@@ -102,10 +104,12 @@ def speed_section(configs, repeats):
             tx.grad = tw.grad = tb.grad = None
             F.conv2d(tx, tw, tb, padding=pad).backward(tg)
 
-        torch_step()
-        ours_step()
-        assert np.allclose(layer.grads["W"], tw.grad.numpy(), rtol=1e-3, atol=1e-2), "dW differs"
         big = x.size > 10**8
+        if not big:  # the big batch is timed forward only
+            torch_step()
+            ours_step()
+            dw_ref = tw.grad.numpy()
+            assert np.abs(layer.grads["W"] - dw_ref).max() <= 1e-3 * np.abs(dw_ref).max(), "dW differs"
         for threads in (1, 2):
             with set_threads(threads):
                 n = 3 if big else repeats
