@@ -38,6 +38,12 @@ TORCH ?= torch>=2.1
 torch: $(STAMP)
 	$(BIN)/python -m pip install --disable-pip-version-check -q "$(TORCH)"
 
+# Stored outputs are compared digit for digit, and a float32 training run's last digits depend on
+# how many threads OpenBLAS splits its products over (it picks other kernels). Executing and
+# testing with one BLAS thread makes them the same on every machine with the same CPU kind,
+# whatever its number of cores (and avoids the 10-20x slowdown of two threads on a busy machine).
+ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+
 # Lesson 14 needs PyTorch: without it (and unless CNNLAB_REQUIRE_TORCH=1, as in CI) it is left out.
 NEEDS_TORCH := notebooks/14_cnnlab_to_pytorch.ipynb
 
@@ -49,7 +55,7 @@ test: $(STAMP)
 	@if [ "$$CNNLAB_REQUIRE_TORCH" != 1 ] && ! $(BIN)/python -c "import torch" 2>/dev/null; then \
 		echo "PyTorch is not installed: lesson 14 is not run (make torch installs it)"; \
 		skip="--ignore=$(NEEDS_TORCH)"; fi; \
-	$(BIN)/python -m pytest --doctest-modules cnnlab tests notebooks $$skip \
+	$(ONE_THREAD) $(BIN)/python -m pytest --doctest-modules cnnlab tests notebooks $$skip \
 		--nbval --nbval-current-env --nbval-cell-timeout=300
 
 test-fast: $(STAMP)
@@ -60,7 +66,7 @@ test-fast: $(STAMP)
 execute: $(STAMP)
 	cd notebooks && for nb in $(or $(NB),[0-9]*.ipynb); do \
 		echo "executing $$nb"; \
-		../$(BIN)/jupyter nbconvert --to notebook --execute --inplace --log-level=WARN \
+		$(ONE_THREAD) ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace --log-level=WARN \
 			--ExecutePreprocessor.store_widget_state=False \
 			--ExecutePreprocessor.record_timing=False "$$nb" || exit 1; \
 	done
