@@ -58,7 +58,14 @@ def _pool(x, size, stride, mode):
     """`pool2d` on an array and window already checked (the layers' forward pass)."""
     win = _windows(x, size, stride)
     if mode == "max":
-        return win.max(axis=(-2, -1))
+        # One element-wise maximum per window offset: several times faster than a reduction
+        # over the two small window axes of a strided view, and exactly the same numbers.
+        out = win[..., 0, 0].copy()
+        for i in range(win.shape[-2]):
+            for j in range(win.shape[-1]):
+                if i or j:
+                    np.maximum(out, win[..., i, j], out=out)
+        return out
     if mode == "sum":
         return win.sum(axis=(-2, -1))
     return win.mean(axis=(-2, -1))
