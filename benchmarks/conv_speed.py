@@ -124,11 +124,20 @@ def speed_section(configs, repeats):
 
 
 CHILD = r"""
-import json, resource, sys, numpy as np
+import json, sys, numpy as np
+
+
+def high_water_kib():
+    # VmHWM: this process's peak resident memory since exec. (getrusage's ru_maxrss is not: it
+    # starts from the parent's size at fork, which hides everything below it.)
+    with open("/proc/self/status") as status:
+        return int(next(line for line in status if line.startswith("VmHWM")).split()[1])
+
+
 lib, dtype = sys.argv[1], np.dtype(sys.argv[2])
 x = np.ones((64, 64, 224, 224), dtype)
 w = np.full((64, 64, 3, 3), 0.01, dtype)
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = high_water_kib()
 if lib == "cnnlab":
     import cnnlab as cl
     out = cl.conv2d(x, w, padding=1)
@@ -137,7 +146,7 @@ else:
     torch.set_num_threads(1)
     with torch.no_grad():
         out = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w), padding=1).numpy()
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = high_water_kib()
 print(json.dumps({"peak_kib": peak, "before_kib": base, "out_bytes": out.nbytes, "x_bytes": x.nbytes}))
 """
 
