@@ -177,12 +177,12 @@ def context(x, w, stride, padding, dilation, groups=1):
     return g, x
 
 
-def forward(x, w, b, stride, padding, dilation, groups=1, workspace=None, func="conv2d"):
+def forward(x, w, b, stride, padding, dilation, groups=1, func="conv2d"):
     """Return (out, ctx): the convolution (N, F, OH, OW) and what `backward` needs.
 
     ``ctx`` holds the geometry and a reference to ``x`` (not a copy, and no window matrix): the
-    backward pass rebuilds the windows tile by tile. ``workspace`` is accepted for callers that
-    pass one; scratch always comes from the calling thread's own workspace.
+    backward pass rebuilds the windows tile by tile. Scratch comes from the calling thread's own
+    workspace.
     """
     dtype = np.result_type(x.dtype, w.dtype, *([] if b is None else [b.dtype]))
     x = x.astype(dtype, copy=False)
@@ -224,7 +224,7 @@ def _shifted_sum(x, w, g, out):
                                              s:s + sw * (g.ow - 1) + 1:sw]
 
 
-def backward(dout, ctx, w, workspace=None, dw_out=None, func="conv2d"):
+def backward(dout, ctx, w, dw_out, func="conv2d"):
     """Gradients of the convolution, tile by tile: returns (dx, db); writes dW into ``dw_out``.
 
     Parameters
@@ -232,7 +232,6 @@ def backward(dout, ctx, w, workspace=None, dw_out=None, func="conv2d"):
     dout : ndarray, shape (N, F, OH, OW)
     ctx : what `forward` returned
     w : ndarray, shape (F, C/G, KH, KW)
-    workspace : ignored (scratch is per thread)
     dw_out : ndarray, shape (F, C/G, KH, KW), written in place
 
     Returns
