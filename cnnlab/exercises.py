@@ -8,6 +8,13 @@ errors whose message says what to do:
 - `ExerciseError` (an AssertionError): an answer is there but wrong; the message shows the
   smallest failing case (input, expected shape, what came back) and the first hint.
 
+In a check cell with hidden tests (nbgrader's ``### BEGIN HIDDEN TESTS`` region, run only when
+grading), the checks say which part they are, so a feedback report never says "Correct!" before a
+hidden test fails: ``part="visible"`` on the checks above the region ("Correct on the 4 visible
+cases; grading runs hidden tests too."), ``part="hidden"`` on those inside it (a failure starts
+"A hidden test failed (the visible cases passed)"; a pass prints "Correct! ..."). `check_that`
+checks any condition with a message in words, instead of a bare ``assert``.
+
 Hints come in tiers, from a nudge to nearly the answer: ``hints=["what is wrong", "more"]``.
 A first failure shows the first; each further failure of the same check adds the next, and
 `hint()` shows the next one without running the check again. ``explain`` is printed once the
@@ -24,7 +31,7 @@ import sys
 
 import numpy as np
 
-__all__ = ["ExerciseNotDone", "ExerciseError", "check_value", "check_function", "hint"]
+__all__ = ["ExerciseNotDone", "ExerciseError", "check_value", "check_function", "check_that", "hint"]
 
 
 class ExerciseNotDone(NotImplementedError):
@@ -49,9 +56,26 @@ def _hint_list(func, hint, hints):
     return out
 
 
-def _fail(key, message, hints):
+PARTS = (None, "visible", "hidden")
+HIDDEN_FAILED = "A hidden test failed (the visible cases passed): "
+
+
+def _part(func, part):
+    if part not in PARTS:
+        raise ValueError(f"{func}: part must be None, 'visible' or 'hidden', not {part!r}")
+    return part
+
+
+def _key(key, part):
+    """Hidden checks count their failures apart from the visible check of the same name."""
+    return key + ("hidden",) if part == "hidden" else key
+
+
+def _fail(key, message, hints, part=None):
     """The ExerciseError for the n-th failure of check ``key``: the first n hints."""
     global _last_failed
+    if part == "hidden":
+        message = HIDDEN_FAILED + message
     n = _failures[key] = _failures.get(key, 0) + 1
     _last_failed = (key, hints)
     shown = hints[:n]
@@ -65,6 +89,19 @@ def _fail(key, message, hints):
 def _passed(key, message, explain):
     _failures.pop(key, None)
     print(message if explain is None else f"{message}\n{explain}")
+
+
+def _pass_message(part, cases=None):
+    """What a passing check prints: "Correct!" only where no hidden test is still to come."""
+    counted = "" if cases is None else f" ({cases} case{'s' if cases != 1 else ''} checked)"
+    if part == "visible":
+        what = ("the visible check" if cases is None
+                else f"the {cases} visible case{'s' if cases != 1 else ''}")
+        return f"Correct on {what}; grading runs hidden tests too."
+    if part == "hidden":
+        return ("Correct! The hidden test passes too." if cases is None
+                else f"Correct! The hidden tests pass too{counted}.")
+    return f"Correct!{counted}"
 
 
 def hint():
@@ -127,7 +164,7 @@ def _mismatch(got, expected, rtol, atol):
 
 
 def check_value(name, expected, *, hint=None, hints=None, explain=None, rtol=1e-6, atol=1e-9,
-                namespace=None):
+                namespace=None, part=None):
     """Check the variable ``name`` (looked up in the calling notebook) against ``expected``.
 
     Parameters
@@ -145,6 +182,10 @@ def check_value(name, expected, *, hint=None, hints=None, explain=None, rtol=1e-
         Printed after "Correct!": why, or what the bug was.
     namespace : dict, optional
         Where to look ``name`` up; the caller's globals by default.
+    part : None, "visible" or "hidden", optional
+        In a check cell with hidden tests: "visible" for a check above the hidden region (it
+        then prints "Correct on the visible check; grading runs hidden tests too." instead of
+        "Correct!"), "hidden" for one inside it (a failure then starts "A hidden test failed").
 
     Returns
     -------
@@ -159,19 +200,21 @@ def check_value(name, expected, *, hint=None, hints=None, explain=None, rtol=1e-
     """
     __tracebackhide__ = True
     hints = _hint_list("check_value", hint, hints)
+    part = _part("check_value", part)
     if namespace is None:
         namespace = sys._getframe(1).f_globals
     if name not in namespace:
         raise ExerciseNotDone(f"`{name}` is not defined yet: write your answer in the exercise "
                               "cell above, run that cell, then run this check again.")
     problem = _mismatch(namespace[name], expected, rtol, atol)
+    key = _key(("value", name), part)
     if problem:
-        raise _fail(("value", name), f"`{name}`: {problem}.", hints)
-    _passed(("value", name), "Correct!", explain)
+        raise _fail(key, f"`{name}`: {problem}.", hints, part)
+    _passed(key, _pass_message(part), explain)
 
 
 def check_function(func, cases, *, hint=None, hints=None, explain=None, rtol=1e-6, atol=1e-9,
-                   namespace=None):
+                   namespace=None, part=None):
     """Call the learner's function on each case and compare with the expected result.
 
     Parameters
@@ -182,12 +225,13 @@ def check_function(func, cases, *, hint=None, hints=None, explain=None, rtol=1e-
         ``args`` is a tuple of positional arguments (or a dict of keyword arguments);
         ``expected`` the right result. Put the smallest, most telling cases first: the first
         that fails is the one shown.
-    hint, hints, explain : optional
+    hint, hints, explain, part : optional
         As for `check_value`.
 
     Returns
     -------
-    None, after printing "Correct! (k cases checked)", when every case matches.
+    None, after printing "Correct! (k cases checked)", when every case matches (with
+    ``part="visible"``: "Correct on the k visible cases; grading runs hidden tests too.").
 
     Raises
     ------
@@ -198,12 +242,14 @@ def check_function(func, cases, *, hint=None, hints=None, explain=None, rtol=1e-
     """
     __tracebackhide__ = True
     hints = _hint_list("check_function", hint, hints)
+    part = _part("check_function", part)
     if isinstance(func, str):
         ns = sys._getframe(1).f_globals if namespace is None else namespace
         if func not in ns:
             raise ExerciseNotDone(f"`{func}` is not defined yet: run the exercise cell above first.")
         func = ns[func]
     fname = getattr(func, "__name__", "your function")
+    key = _key(("function", fname), part)
     for args, expected in cases:
         kwargs = args if isinstance(args, dict) else {}
         pos = () if isinstance(args, dict) else tuple(args)
@@ -214,12 +260,74 @@ def check_function(func, cases, *, hint=None, hints=None, explain=None, rtol=1e-
             raise ExerciseNotDone(f"`{fname}` is not implemented yet: replace "
                                   "`raise NotImplementedError()` with your code and run the cell.") from None
         except Exception as exc:
-            raise _fail(("function", fname), f"`{fname}` raised {type(exc).__name__}: {exc}\n"
-                        f"when called with: {shown}", hints) from None
+            raise _fail(key, f"`{fname}` raised {type(exc).__name__}: {exc}\n"
+                        f"when called with: {shown}", hints, part) from None
         problem = _mismatch(got, expected, rtol, atol)
         if problem:
-            raise _fail(("function", fname),
+            raise _fail(key,
                         f"`{fname}` is not right yet: {problem}.\nCalled with: {shown}\n"
-                        f"Expected: {_describe(expected)}\nGot: {_describe(got)}", hints)
-    _passed(("function", fname),
-            f"Correct! ({len(cases)} case{'s' if len(cases) != 1 else ''} checked)", explain)
+                        f"Expected: {_describe(expected)}\nGot: {_describe(got)}", hints, part)
+    _passed(key, _pass_message(part, len(cases)), explain)
+
+
+def check_that(condition, message, *, hint=None, hints=None, explain=None, part=None):
+    """Check a condition that no expected value expresses, failing with ``message`` in words.
+
+    Use it instead of a bare ``assert`` (whose failure in nbgrader's feedback is an empty
+    AssertionError), e.g. that a function leaves its input unchanged.
+
+    Parameters
+    ----------
+    condition : bool or callable
+        The condition, or a function of no arguments that computes it: then an exception it
+        raises (the learner's code failing) is reported with ``message`` instead of escaping.
+    message : str
+        What is wrong when the condition is false, in words a learner can act on.
+    hint, hints, explain, part : optional
+        As for `check_value`.
+
+    Returns
+    -------
+    None, after printing "Correct!" (or the `part`'s line), when the condition holds.
+
+    Raises
+    ------
+    ExerciseNotDone
+        ``condition`` is a callable that raises NotImplementedError.
+    ExerciseError
+        The condition is false, or computing it raised; the message is ``message``.
+
+    Examples
+    --------
+    >>> def double(v):
+    ...     v *= 2
+    ...     return v
+    >>> a = np.array([1, 2])
+    >>> before = a.copy()
+    >>> check_that(np.array_equal(double(a), 2 * before), "`double` must double every entry")
+    Correct!
+    >>> try:
+    ...     check_that(np.array_equal(a, before), "`double` must not change its input: work on "
+    ...                "a copy.", part="hidden")
+    ... except ExerciseError as e:
+    ...     print(e)
+    A hidden test failed (the visible cases passed): `double` must not change its input: work on a copy.
+    """
+    __tracebackhide__ = True
+    hints = _hint_list("check_that", hint, hints)
+    part = _part("check_that", part)
+    if not isinstance(message, str) or not message.strip():
+        raise TypeError("check_that: message must say in words what is wrong")
+    key = _key(("that", message), part)
+    if callable(condition):
+        try:
+            condition = condition()
+        except NotImplementedError:
+            raise ExerciseNotDone("The exercise is not implemented yet: replace "
+                                  "`raise NotImplementedError()` with your code and run the cell.") from None
+        except Exception as exc:
+            raise _fail(key, f"{message}\n(Checking it raised {type(exc).__name__}: {exc})",
+                        hints, part) from None
+    if not bool(condition):
+        raise _fail(key, message, hints, part)
+    _passed(key, _pass_message(part), explain)

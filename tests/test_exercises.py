@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from cnnlab import exercises
-from cnnlab.exercises import ExerciseError, ExerciseNotDone, check_function, check_value
+from cnnlab.exercises import ExerciseError, ExerciseNotDone, check_function, check_that, check_value
 
 
 @pytest.fixture(autouse=True)
@@ -106,3 +106,76 @@ def test_check_function_tiers_and_explanation(capsys):
     assert capsys.readouterr().out == "Correct! (1 case checked)\nThe bug: it divided.\n"
     with pytest.raises(TypeError, match="check_function: give hint or hints, not both"):
         check_function(double, [((2,), 4)], hint="a", hints=["b"])
+
+
+# ---------------------------------------------------------------- hidden tests (nbgrader)
+
+def test_visible_part_does_not_say_correct_before_hidden_tests(capsys):
+    """Above a hidden region, a pass must not read as the final verdict."""
+    check_function(lambda x: 2 * x, [((1,), 2), ((2,), 4)], part="visible", explain="Why.")
+    out = capsys.readouterr().out
+    assert out == "Correct on the 2 visible cases; grading runs hidden tests too.\nWhy.\n"
+    assert "Correct!" not in out
+    check_function(lambda x: 2 * x, [((1,), 2)], part="visible")
+    assert capsys.readouterr().out == "Correct on the 1 visible case; grading runs hidden tests too.\n"
+    check_value("n", 784, namespace={"n": 784}, part="visible")
+    assert capsys.readouterr().out == "Correct on the visible check; grading runs hidden tests too.\n"
+
+
+def test_hidden_part_says_a_hidden_test_failed_in_words(capsys):
+    def double(x):
+        return 2 * x if x < 10 else x  # right on the small cases only
+
+    with pytest.raises(ExerciseError) as info:
+        check_function(double, [((12,), 24)], part="hidden", hint="large inputs too")
+    message = str(info.value)
+    assert message.startswith("A hidden test failed (the visible cases passed): `double` is not right yet")
+    assert "Called with: 12" in message and "Expected: 24" in message and "Hint: large inputs too" in message
+    check_function(double, [((3,), 6)], part="hidden")
+    assert capsys.readouterr().out == "Correct! The hidden tests pass too (1 case checked).\n"
+    with pytest.raises(ExerciseError, match=r"^A hidden test failed \(the visible cases passed\): `n`: got 785"):
+        check_value("n", 784, namespace={"n": 785}, part="hidden")
+
+
+def test_hidden_failures_count_apart_from_the_visible_check():
+    tiers = ["one", "two"]
+    with pytest.raises(ExerciseError, match="Hint 1: one"):
+        check_value("n", 1, hints=tiers, namespace={"n": 2}, part="visible")
+    with pytest.raises(ExerciseError, match="Hint 1: one"):  # its own first failure
+        check_value("n", 1, hints=tiers, namespace={"n": 2}, part="hidden")
+    with pytest.raises(ExerciseError, match="Hint 2: two"):
+        check_value("n", 1, hints=tiers, namespace={"n": 2}, part="visible")
+
+
+def test_part_must_be_one_of_three():
+    with pytest.raises(ValueError, match="part must be None, 'visible' or 'hidden', not 'secret'"):
+        check_function(abs, [((1,), 1)], part="secret")
+    with pytest.raises(ValueError, match="check_that: part must be"):
+        check_that(True, "fine", part="Hidden")
+
+
+def test_check_that_passes_or_fails_with_its_message(capsys):
+    check_that(True, "never shown")
+    assert capsys.readouterr().out == "Correct!\n"
+    check_that(np.bool_(True), "never shown", part="hidden")
+    assert capsys.readouterr().out == "Correct! The hidden test passes too.\n"
+    with pytest.raises(ExerciseError) as info:
+        check_that(False, "`f` must not modify its input: work on a copy.", hint="np.copy")
+    assert str(info.value) == "`f` must not modify its input: work on a copy.\nHint: np.copy"
+    with pytest.raises(ExerciseError, match=r"^A hidden test failed \(the visible cases passed\): "
+                                            r"`f` must not modify its input\.$"):
+        check_that(np.array_equal([1, 2], [1, 3]), "`f` must not modify its input.", part="hidden")
+    with pytest.raises(TypeError, match="message must say in words"):
+        check_that(False, "  ")
+
+
+def test_check_that_with_a_callable_reports_its_crash_and_not_done():
+    def todo():
+        raise NotImplementedError()
+
+    with pytest.raises(ExerciseError, match=r"^the sizes must match\n\(Checking it raised IndexError: "
+                                            r"list index out of range\)$"):
+        check_that(lambda: [][0] == 1, "the sizes must match")
+    with pytest.raises(ExerciseNotDone, match="not implemented yet"):
+        check_that(todo, "anything")
+    check_that(lambda: 1 + 1 == 2, "arithmetic")
