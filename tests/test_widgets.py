@@ -932,6 +932,9 @@ def test_arithmetic_explorer_refuses_a_grid_too_big_to_draw():
     ex.controls["input_size"].value = 9
     assert ex.message == "" and ex.output_length == 5 and not ex.controls["position"].disabled
     ex.controls["padding"].value = 0
+    ex.controls["input_size"].value = 40  # the largest grid it draws (small cells, no numbers)
+    assert ex.message == "" and ex.output_length == (40 - 3) // 2 + 1
+    assert ex.state["coverage"].shape == (40, 40)
     ex.controls["input_size"].value = 41  # just over the limit
     assert "41\u00d741" in ex.message
 

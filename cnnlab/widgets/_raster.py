@@ -27,6 +27,18 @@ def font(size, bold=False):
     return ImageFont.truetype(path, size)
 
 
+@functools.lru_cache(maxsize=8192)
+def _text_mask(text, size):
+    """``text`` at ``size`` pixels rendered once as a grey mask, with the offset of its top-left
+    corner from its centre: pasting a cached mask is ~20 times faster than drawing the text
+    again (a 40 x 40 grid has 1,600 numbers)."""
+    f = font(size)
+    x0, y0, x1, y1 = f.getbbox(text, anchor="mm")
+    mask = Image.new("L", (max(x1 - x0, 1), max(y1 - y0, 1)), 0)
+    ImageDraw.Draw(mask).text((-x0, -y0), text, fill=255, font=f, anchor="mm")
+    return mask, (x0, y0)
+
+
 def to_png(rgb, fmt="png"):
     """Encode an (H, W, 3) uint8 array or a PIL image as PNG (or JPEG) bytes, fast."""
     img = rgb if isinstance(rgb, Image.Image) else Image.fromarray(np.ascontiguousarray(rgb))
@@ -82,11 +94,10 @@ def matrix_image(a, cell=None, cmap=None, vmin=None, vmax=None, numbers=True, pa
     if numbers and cell >= 18:
         texts = cell_texts(a, rgb, pad=pad, mask=mask)
         longest = max((len(t) for _, _, t, _ in texts), default=1)
-        size = int(min(cell * 0.45, cell * 1.5 / max(longest, 1)))
-        f = font(max(size, 8))
+        size = max(int(min(cell * 0.45, cell * 1.5 / max(longest, 1))), 8)
         for i, j, text, color in texts:
-            draw.text(((j + 0.5) * cell, (i + 0.5) * cell), text, fill=color, font=f,
-                      anchor="mm")
+            mask, (dx, dy) = _text_mask(text, size)
+            img.paste(color, (int((j + 0.5) * cell + dx), int((i + 0.5) * cell + dy)), mask)
     if dots is not None:
         r = max(cell // 8, 2)
         for i, j in zip(*np.nonzero(dots)):

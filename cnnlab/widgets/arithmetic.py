@@ -62,7 +62,8 @@ class ArithmeticExplorer(Explorer):
                                c["dilation"], self.controls["position"].value)
         self.state, self.output_length = s, value
         p = c["padding"]
-        cell = R.fit_cell(s["size"], s["size"], target=400, hi=48)
+        # large grids get small cells without numbers (the colours still show the counts)
+        cell = R.fit_cell(s["size"], s["size"], target=400, lo=10, hi=48)
         left, right = arithmetic_images(s, p, cell=cell)
         self.panels[0].set(left)
         self.panels[1].set(right)
