@@ -181,6 +181,16 @@ def test_pooling_twin_values():
     assert "avg pooled 10\u00d710" in _titles(fig)
 
 
+def test_twins_refuse_grids_too_big_to_draw():
+    # each would write a number into every one of a million cells (minutes, then unreadable)
+    with pytest.raises(ValueError, match="viz.arithmetic_explorer: a 1002\u00d71002 grid .* too big"):
+        viz.arithmetic_explorer(input_size=1000)
+    with pytest.raises(ValueError, match="viz.conv_stepper: image must be a 2-D matrix of at most 16x16"):
+        viz.conv_stepper(np.ones((1000, 1000)))
+    with pytest.raises(ValueError, match="viz.flip_explorer: image must be a 2-D matrix"):
+        viz.flip_explorer(np.ones((100, 100)))
+
+
 def test_param_counter_twin_bars():
     fig = viz.param_counter(256, 3, 1000, 32, 3)
     ax = fig.axes[0]

@@ -30,6 +30,16 @@ def _kernel(kernel, size, func):
     return k
 
 
+def _small(image, func, name):
+    """A matrix drawn with a number in every cell: at most SMALL x SMALL (more would not be
+    readable, and a large one would take minutes to draw)."""
+    image = np.asarray(image, dtype=float)
+    if image.ndim != 2 or not D.is_small(image):
+        raise ValueError(f"{func}: {name} must be a 2-D matrix of at most {D.SMALL}x{D.SMALL}, "
+                         f"got shape {image.shape}")
+    return image
+
+
 def _show_map(out, ax, title, small, value_range=(0.0, 255.0)):
     """A feature map with the explorers' colour rules (:func:`cnnlab._display.map_display`)."""
     shown = D.map_display(out, small, value_range)
@@ -89,7 +99,7 @@ def conv_stepper(image=None, kernel=None, stride=1, padding=0, position=0, fig=N
     -------
     matplotlib.figure.Figure
     """
-    image = np.asarray(C.CLASSIC_IMAGE if image is None else image, dtype=float)
+    image = _small(C.CLASSIC_IMAGE if image is None else image, "viz.conv_stepper", "image")
     kernel = np.asarray(C.CLASSIC_KERNEL if kernel is None else kernel, dtype=float)
     s = C.stepper_state(image, kernel, stride, padding, position)
     kh, kw = kernel.shape
@@ -118,6 +128,7 @@ def arithmetic_explorer(input_size=5, filter_size=3, padding=1, stride=2, dilati
     -------
     matplotlib.figure.Figure
     """
+    C.check_grid("viz.arithmetic_explorer", input_size, padding)  # a million numbers would hang
     value, text = C.size_formula(input_size, filter_size, stride, padding, dilation)
     s = C.arithmetic_state(input_size, filter_size, stride, padding, dilation, position)
     fig = fig or new_figure(9, 4.4)
@@ -230,7 +241,7 @@ def flip_explorer(image=None, kernel="sobel x", step=2, fig=None):
     -------
     matplotlib.figure.Figure
     """
-    image = np.asarray(C.small_matrix(7, 7) if image is None else image, dtype=float)
+    image = _small(C.small_matrix(7, 7) if image is None else image, "viz.flip_explorer", "image")
     k = _kernel(kernel, 3, "viz.flip_explorer")
     s = C.flip_state(image, k)
     fig = fig or new_figure(13, 3.0)
