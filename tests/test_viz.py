@@ -12,7 +12,6 @@ from matplotlib.figure import Figure  # noqa: E402
 
 import cnnlab as cl  # noqa: E402
 from cnnlab import viz  # noqa: E402
-from cnnlab.viz import _raster as R  # noqa: E402
 from cnnlab.viz.kernels import KERNEL_NAMES, get_kernel  # noqa: E402
 
 
@@ -45,7 +44,9 @@ def test_kernel_properties(size):
         np.testing.assert_allclose(cl.correlate2d(flat, get_kernel(name, size)), 3.0)
     assert get_kernel("laplacian", size).sum() == pytest.approx(0.0)
     np.testing.assert_array_equal(get_kernel("sobel y", size), get_kernel("sobel x", size).T)
-    np.testing.assert_array_equal(get_kernel("random", size, rng=1), get_kernel("random", size, rng=1))
+    # "random": normal values rounded to 0.1, drawn from the generator it is given
+    np.testing.assert_array_equal(get_kernel("random", size, rng=1),
+                                  np.round(np.random.default_rng(1).normal(0.0, 1.0, (size, size)), 1))
 
 
 def test_named_kernels_accept_spellings_and_reject_others():
@@ -62,12 +63,14 @@ def test_show_matrix_writes_every_value_and_tints_padding():
     ax = viz.show_matrix(a, title="a")
     assert texts(ax) == ["1", "-2", "3", "4", "5", "-6"]
     assert ax.get_title() == "a"
-    img = ax.images[0].get_array()
-    # signed values: diverging colours with white (RdBu_r middle) at zero, symmetric limits
-    assert R.limits(a)[:2] == (-6.0, 6.0)
+    img = np.asarray(ax.images[0].get_array())
+    # signed values: diverging colours with limits symmetric about zero (-6 .. 6)
     assert img.shape == (2, 3, 3)
+    rdbu = matplotlib.colormaps["RdBu_r"]
+    np.testing.assert_array_equal(img[1, 2], rdbu(0.0, bytes=True)[:3])        # -6: the bottom
+    np.testing.assert_array_equal(img[1, 1], rdbu(int(11 / 12 * 255), bytes=True)[:3])  # 5
     ax2 = viz.show_matrix(np.pad(np.ones((2, 2)), 1), pad=1, boxes=[(0, 0, 2, 2)])
-    assert tuple(ax2.images[0].get_array()[0, 0]) == R.PAD_TINT
+    assert tuple(ax2.images[0].get_array()[0, 0]) == (225, 225, 225)  # padding: light grey
     assert len(ax2.patches) == 1
     with pytest.raises(ValueError, match="show_matrix: a must be 2-D"):
         viz.show_matrix(np.ones(3))
@@ -148,7 +151,7 @@ def test_conv_explorer_twin_shows_the_numbers():
     fig = viz.conv_explorer(image, kernel="sobel x", stride=2, padding=1)
     axes = fig.axes
     expected = scipy.signal.correlate2d(np.pad(image, 1), get_kernel("sobel x"), "valid")[::2, ::2]
-    assert texts(axes[2]) == [R.fmt_number(v, True) for v in expected.ravel()]
+    assert texts(axes[2]) == [str(int(v)) for v in expected.ravel()]
     assert "feature map 3\u00d73" in _titles(fig)
     assert "input 6\u00d76 + padding 1" in _titles(fig)
     assert fig._suptitle.get_text().endswith("\u230a(6 + 2\u00b71 \u2212 3) / 2\u230b + 1 = 3")
@@ -178,6 +181,16 @@ def test_pooling_twin_values():
     assert "avg pooled 10\u00d710" in _titles(fig)
 
 
+def test_twins_refuse_grids_too_big_to_draw():
+    # each would write a number into every one of a million cells (minutes, then unreadable)
+    with pytest.raises(ValueError, match="viz.arithmetic_explorer: a 1002\u00d71002 grid .* too big"):
+        viz.arithmetic_explorer(input_size=1000)
+    with pytest.raises(ValueError, match="viz.conv_stepper: image must be a 2-D matrix of at most 16x16"):
+        viz.conv_stepper(np.ones((1000, 1000)))
+    with pytest.raises(ValueError, match="viz.flip_explorer: image must be a 2-D matrix"):
+        viz.flip_explorer(np.ones((100, 100)))
+
+
 def test_param_counter_twin_bars():
     fig = viz.param_counter(256, 3, 1000, 32, 3)
     ax = fig.axes[0]
@@ -190,26 +203,16 @@ def test_feature_map_twin_and_flip_twin():
     model = cl.Sequential(cl.Conv2D(1, 5, 3, rng=0), cl.ReLU())
     fig = viz.feature_map_explorer(model, np.random.default_rng(0).random((3, 8, 8)), image=1, layer=1)
     assert sum(1 for ax in fig.axes if ax.images) == 1 + 5
-    fig = viz.flip_explorer(kernel="gaussian blur")
+    image = np.random.default_rng(3).integers(0, 10, size=(7, 7))
+    fig = viz.flip_explorer(image, kernel="gaussian blur")
     assert "symmetric filter" in fig._suptitle.get_text()
-    corr_ax, conv_ax = fig.axes[3], fig.axes[4]
-    assert texts(corr_ax) == texts(conv_ax)
+    k = get_kernel("gaussian blur")
+    for ax, expected in ((fig.axes[3], scipy.signal.correlate2d(image, k, "valid")),
+                         (fig.axes[4], scipy.signal.convolve2d(image, k, "valid"))):
+        drawn = np.array([float(t) for t in texts(ax)]).reshape(expected.shape)
+        np.testing.assert_allclose(drawn, expected, atol=0.05)  # written with 1-2 decimals
     fig = viz.flip_explorer(kernel="sobel x", step=1)
     assert texts(fig.axes[2])[:3] == ["-1", "0", "1"] and fig.axes[2].get_title() == "flipped top to bottom"
-
-
-# -------------------------------------------------------------------------------- rasters
-def test_raster_helpers():
-    rgb = R.colorize(np.array([[-1.0, 0.0, 1.0]]))
-    lut = R.lut("RdBu_r")
-    np.testing.assert_array_equal(rgb[0, 0], lut[0])
-    np.testing.assert_array_equal(rgb[0, 2], lut[255])
-    img = R.matrix_image(np.arange(6).reshape(2, 3), cell=40)
-    assert img.size == (3 * 40 + 1, 2 * 40 + 1)
-    assert R.montage(np.zeros((5, 4, 4)), tile=8).shape == (2 * 8 + 4, 3 * 8 + 2 * 4, 3)  # 2 x 3 tiles
-    png = R.to_png(img)
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    assert R.fmt_number(3.0, True) == "3" and R.fmt_number(0.125, False) == "0.12"
 
 
 def test_feature_map_twin_shows_an_rgb_photo_with_its_brightness():
@@ -220,9 +223,9 @@ def test_feature_map_twin_shows_an_rgb_photo_with_its_brightness():
     model = cl.Sequential(cl.Conv2D(3, 1, 3, rng=0))
     fig = viz.feature_map_explorer(model, np.full((1, 3, 8, 8), 200.0))
     shown = fig.axes[0].get_images()[0].get_array()
-    assert np.allclose(np.asarray(shown), 200 / 255)
+    assert np.all(np.asarray(shown) == 200)  # 0..255 stays 0..255
     fig2 = viz.feature_map_explorer(model, np.full((1, 3, 8, 8), 0.5))
-    assert np.allclose(np.asarray(fig2.axes[0].get_images()[0].get_array()), 0.5)
+    assert np.all(np.abs(np.asarray(fig2.axes[0].get_images()[0].get_array()) - 127.5) <= 1)
 
 
 # --------------------------------------------------------------- models and training runs
@@ -428,14 +431,33 @@ def test_receptive_field_twin_draws_the_widgets_field():
     fig = viz.receptive_field_explorer(layers=layers, depth=3)
     ex = widgets.receptive_field_explorer(layers=layers, depth=3)
     ax_img = fig.axes[0]
-    np.testing.assert_array_equal(ax_img.images[0].get_array()[..., :3],
-                                  __import__("cnnlab.viz._learning", fromlist=["x"])
-                                  .receptive_overlay(ex.image, ex.state))
+    # the pixels the centre pixel sees as they are, the others faded 65 % towards white
+    grey = np.repeat(np.asarray(ex.image, float)[:, :, None], 3, axis=2)
+    expected = np.where(ex.state["taps"][:, :, None], grey, 0.35 * grey + 0.65 * 255)
+    drawn = np.asarray(ax_img.images[0].get_array()[..., :3], float)
+    assert np.abs(drawn - expected).max() <= 1
     rects = [p for p in ax_img.patches if isinstance(p, Rectangle)]
     (top, bottom), (left, right) = ex.state["bounds"]
     orange = rects[-1]
     assert (orange.get_x(), orange.get_y()) == (left - 0.5, top - 0.5)
     assert (orange.get_width(), orange.get_height()) == (right - left + 1, bottom - top + 1)
-    assert fig.axes[2].texts[0].get_text().replace("\n   ", " ") == ex.info
+    assert " ".join(fig.axes[2].texts[0].get_text().split()) == " ".join(ex.info.split())
     with pytest.raises(ValueError, match="larger than the input"):
         viz.receptive_field_explorer(np.zeros((8, 8)), layers=[(7, 1, 4)] * 4, depth=1)
+
+
+@pytest.mark.parametrize("layers, depth", [(None, 1), (None, 2), (None, 3), (None, 4),
+                                           ([(7, 1, 4), (5, 2, 3), (7, 1, 2), (3, 2, 1)], 4)])
+def test_receptive_field_twin_text_stays_inside_its_panel(layers, depth):
+    # regression: the first rule line ran past its panel to the figure's right edge
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = viz.receptive_field_explorer(np.zeros((256, 256)) if layers else None, layers=layers,
+                                       depth=depth)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    ax = fig.axes[2]
+    text, panel = ax.texts[0].get_window_extent(renderer), ax.get_window_extent(renderer)
+    assert text.x1 <= panel.x1, (text.x1, panel.x1)
+    assert text.y0 >= panel.y0 - 0.05 * fig.dpi, (text.y0, panel.y0)

@@ -2,7 +2,6 @@
 
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -18,18 +17,13 @@ from cnnlab.viz.kernels import KERNEL_NAMES, get_kernel  # noqa: E402
 CLASSIC_IMAGE = np.array([[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1],
                           [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]])
 CLASSIC_KERNEL = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]])
-RNG = np.random.default_rng(42)
-SMALL = RNG.integers(-3, 6, size=(7, 8))
+SMALL = np.random.default_rng(42).integers(-3, 6, size=(7, 8))  # a constant test matrix
 
 
 def reference_conv(image, kernel, stride=1, padding=0):
     """scipy's valid cross-correlation of the zero-padded image, subsampled by the stride."""
     xp = np.pad(np.asarray(image, float), padding)
     return scipy.signal.correlate2d(xp, kernel, mode="valid")[::stride, ::stride]
-
-
-def png_changed(panel, before):
-    return panel.image.value != before
 
 
 # --------------------------------------------------------------------------------- imports
@@ -112,8 +106,8 @@ def test_conv_explorer_editing_a_cell_makes_a_custom_filter():
 
 def test_conv_explorer_random_preset_is_seeded_and_changes():
     a = widgets.conv_explorer(SMALL, kernel="random", seed=3).kernel
-    b = widgets.conv_explorer(SMALL, kernel="random", seed=3).kernel
-    np.testing.assert_array_equal(a, b)
+    # normal values rounded to 0.1, the first draw of the seeded generator
+    np.testing.assert_array_equal(a, np.round(np.random.default_rng(3).normal(0, 1, (3, 3)), 1))
     ex = widgets.conv_explorer(SMALL, kernel="random", seed=3)
     ex.controls["kernel"].value = "identity"
     ex.controls["kernel"].value = "random"
@@ -150,24 +144,22 @@ def test_conv_explorer_every_control_redraws():
         assert before != after, name
 
 
-def test_conv_explorer_default_is_the_cameraman_photo_and_fast():
+def test_conv_explorer_default_is_the_cameraman_photo():
+    # (how fast its sliders are is measured by benchmarks/widget_latency.py, not here)
     ex = widgets.conv_explorer()
     assert ex.image.shape == (512, 512) and ex.output.shape == (510, 510)
-    assert ex.panels[0].image.format == "jpeg"
-    times = []
-    for value in [2, 3, 1, 2, 1]:
-        t = time.perf_counter()
-        ex.controls["stride"].value = value
-        times.append(time.perf_counter() - t)
-    assert np.median(times) < 0.5  # the benchmark's target is 0.1 s; this only catches blow-ups
+    assert ex.panels[0].image.format == "jpeg" and ex.notice == ""
+    ex.controls["stride"].value = 2
+    assert ex.output.shape == (255, 255)
 
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"kernel": "blurry"}, "conv_explorer: kernel must be one of"),
     ({"kernel": np.ones((4, 4))}, "conv_explorer: kernel must be a preset name or a 3x3"),
-    ({"size": 4}, "conv_explorer: size must be 3 or 5"),
-    ({"stride": 0}, "conv_explorer: stride must be an integer >= 1"),
-    ({"padding": -1}, "conv_explorer: padding must be an integer >= 0"),
+    ({"size": 4}, r"conv_explorer: size must be one of \(3, 5\), got 4"),
+    ({"stride": 0}, "conv_explorer: stride must be a positive integer, got 0"),
+    ({"padding": -1}, "conv_explorer: padding must be an integer >= 0, got -1"),
+    ({"seed": -2}, "conv_explorer: seed must be an integer >= 0"),
     ({"image": np.zeros((3, 3, 3, 3))}, r"conv_explorer: image must have shape \(H, W\)"),
 ])
 def test_conv_explorer_rejects_bad_arguments(kwargs, match):
@@ -176,9 +168,17 @@ def test_conv_explorer_rejects_bad_arguments(kwargs, match):
         widgets.conv_explorer(**kwargs)
 
 
-def test_conv_explorer_rejects_text_image():
-    with pytest.raises(TypeError, match="conv_explorer: image"):
-        widgets.conv_explorer([["a", "b"]])
+@pytest.mark.parametrize("kwargs, match", [
+    ({"image": [["a", "b"]]}, "conv_explorer: image must hold real numbers"),
+    ({"stride": 1.5}, "conv_explorer: stride must be an integer, got 1.5"),
+    ({"padding": "1"}, "conv_explorer: padding must be an integer, got '1'"),
+    ({"stride": True}, "conv_explorer: stride must be an integer, got True"),
+    ({"kernel": [["a"]]}, "conv_explorer: kernel must hold real numbers"),
+])
+def test_conv_explorer_rejects_wrong_types_with_type_error(kwargs, match):
+    kwargs.setdefault("image", SMALL)
+    with pytest.raises(TypeError, match=match):
+        widgets.conv_explorer(**kwargs)
 
 
 def test_unexpected_errors_become_a_message_not_a_traceback(monkeypatch):
@@ -239,11 +239,19 @@ def test_stepper_other_input_and_message():
     assert st2.message == "" and st2.output.shape == (2, 2)
 
 
-def test_stepper_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="conv_stepper: image must be a 2-D matrix"):
-        widgets.conv_stepper(image=np.ones((20, 20)))
-    with pytest.raises(ValueError, match="conv_stepper: stride"):
-        widgets.conv_stepper(stride=0)
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"image": np.ones((20, 20))}, ValueError, "conv_stepper: image must be a 2-D matrix"),
+    ({"kernel": np.ones(3)}, ValueError, "conv_stepper: kernel must be a 2-D matrix"),
+    ({"stride": 0}, ValueError, "conv_stepper: stride must be a positive integer, got 0"),
+    ({"padding": -1}, ValueError, "conv_stepper: padding must be an integer >= 0"),
+    ({"stride": 2.0}, TypeError, "conv_stepper: stride must be an integer, got 2.0"),
+    ({"padding": "1"}, TypeError, "conv_stepper: padding must be an integer"),
+    ({"interval": 0.5}, TypeError, "conv_stepper: interval must be an integer"),
+    ({"image": [["x"]]}, TypeError, "conv_stepper: image must hold real numbers"),
+])
+def test_stepper_rejects_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        widgets.conv_stepper(**kwargs)
 
 
 # ---------------------------------------------------------------------------- arithmetic
@@ -257,8 +265,9 @@ def test_arithmetic_explorer_output_size_and_taps(n, f, p, s, d):
     assert ex.controls["position"].max == out * out - 1
     assert ex.info.splitlines()[0].endswith(f"= {out}")
     # The taps of every output cell, weighted by a random kernel, reproduce conv2d.
-    x = RNG.normal(size=(n, n))
-    w = RNG.normal(size=(f, f))
+    rng = np.random.default_rng(n * 1000 + f * 100 + p * 10 + s + d)
+    x = rng.normal(size=(n, n))
+    w = rng.normal(size=(f, f))
     y = cl.conv2d(x[None, None], w[None, None], stride=s, padding=p, dilation=d)[0, 0]
     xp = np.pad(x, p)
     for pos in range(out * out):
@@ -306,8 +315,9 @@ def block_reference(x, k, s, mode):
 @pytest.mark.parametrize("mode", ["max", "avg", "sum"])
 @pytest.mark.parametrize("size, stride", [(2, 2), (3, 3), (2, 1), (3, 2), (1, 1), (4, 4)])
 def test_pooling_explorer_matches_reference(mode, size, stride):
-    small = RNG.integers(0, 10, size=(7, 6))
-    fmap = RNG.random((40, 33))
+    rng = np.random.default_rng(size * 10 + stride)
+    small = rng.integers(0, 10, size=(7, 6))
+    fmap = rng.random((40, 33))
     ex = widgets.pooling_explorer(x=fmap, small=small)
     with ex.hold():
         ex.controls["mode"].value = mode
@@ -326,7 +336,7 @@ def test_pooling_explorer_matches_reference(mode, size, stride):
 
 
 def test_pooling_stride_follows_size_until_set_apart():
-    ex = widgets.pooling_explorer(x=RNG.random((20, 20)))
+    ex = widgets.pooling_explorer(x=np.random.default_rng(1).random((20, 20)))
     ex.controls["size"].value = 3
     assert ex.controls["stride"].value == 3
     ex.controls["stride"].value = 1
@@ -335,7 +345,8 @@ def test_pooling_stride_follows_size_until_set_apart():
 
 
 def test_pooling_window_too_large_message():
-    ex = widgets.pooling_explorer(x=RNG.random((20, 20)), small=np.arange(9).reshape(3, 3))
+    ex = widgets.pooling_explorer(x=np.random.default_rng(2).random((20, 20)),
+                                  small=np.arange(9).reshape(3, 3))
     ex.controls["size"].value = 4
     assert "larger than" in ex.message and ex.output is None
     ex.controls["size"].value = 3
@@ -367,9 +378,18 @@ def test_param_counter_syllabus_numbers():
     assert pc.counts["conv"] == cl.count_params(cl.Sequential(cl.Conv2D(1, 6, 5, rng=0)))
 
 
-def test_param_counter_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="param_counter: image_size"):
-        widgets.param_counter(image_size=100)
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"image_size": 100}, ValueError, r"param_counter: image_size must be one of \(28, 32"),
+    ({"channels": 2}, ValueError, r"param_counter: channels must be one of \(1, 3\)"),
+    ({"hidden": 0}, ValueError, "param_counter: hidden must be a positive integer"),
+    ({"filters": 0}, ValueError, "param_counter: filters must be a positive integer, got 0"),
+    ({"filters": 2.5}, TypeError, "param_counter: filters must be an integer, got 2.5"),
+    ({"filter_size": "3"}, TypeError, "param_counter: filter_size must be an integer"),
+    ({"image_size": 256.0}, TypeError, "param_counter: image_size must be an integer"),
+])
+def test_param_counter_rejects_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        widgets.param_counter(**kwargs)
 
 
 # --------------------------------------------------------------------- feature-map explorer
@@ -398,8 +418,12 @@ def test_feature_map_explorer_rejects_bad_arguments():
         widgets.feature_map_explorer("not a model", np.zeros((2, 8, 8)))
     with pytest.raises(ValueError, match="feature_map_explorer: images"):
         widgets.feature_map_explorer(model, np.zeros(8))
-    with pytest.raises(ValueError, match="feature_map_explorer: layer"):
+    with pytest.raises(ValueError, match="feature_map_explorer: layer must be an index 0..0"):
         widgets.feature_map_explorer(model, np.zeros((2, 8, 8)), layer=3)
+    with pytest.raises(TypeError, match="feature_map_explorer: layer must be an integer"):
+        widgets.feature_map_explorer(model, np.zeros((2, 8, 8)), layer="0")
+    with pytest.raises(TypeError, match="feature_map_explorer: images must hold real numbers"):
+        widgets.feature_map_explorer(model, [["a"]])
     with pytest.raises(ValueError, match="does not accept"):
         widgets.feature_map_explorer(model, np.zeros((2, 3, 8, 8)))
 
@@ -407,7 +431,7 @@ def test_feature_map_explorer_rejects_bad_arguments():
 # -------------------------------------------------------------------------- flip explorer
 @pytest.mark.parametrize("name", ["sobel x", "emboss", "random", "gaussian blur", "laplacian"])
 def test_flip_explorer_matches_scipy(name):
-    image = RNG.integers(0, 10, size=(7, 7))
+    image = np.random.default_rng(len(name)).integers(0, 10, size=(7, 7))
     ex = widgets.flip_explorer(image, kernel=name)
     k = ex.kernel
     np.testing.assert_allclose(ex.state["correlation"], scipy.signal.correlate2d(image, k, "valid"))
@@ -430,6 +454,17 @@ def test_flip_explorer_step_shows_the_flip():
     np.testing.assert_array_equal(flip_step(np.arange(4).reshape(2, 2), 2), [[3, 2], [1, 0]])
     with pytest.raises(ValueError, match="flip_explorer: kernel"):
         widgets.flip_explorer(kernel="wobbly")
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"kernel": np.ones((9, 9))}, ValueError, "flip_explorer: kernel must be a 2-D array no larger"),
+    ({"image": np.ones((17, 17))}, ValueError, "flip_explorer: image must be a 2-D matrix"),
+    ({"kernel": [["a"]]}, TypeError, "flip_explorer: kernel must hold real numbers"),
+    ({"seed": 0.5}, TypeError, "flip_explorer: seed must be an integer"),
+])
+def test_flip_explorer_rejects_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        widgets.flip_explorer(**kwargs)
 
 
 # ------------------------------------------------------------------------------ display
@@ -494,6 +529,18 @@ def test_arithmetic_explorer_agrees_with_output_size_everywhere(n, f, p, s, d):
 
 
 # ------------------------------------------------------------------------ softmax explorer
+def _torch():
+    """torch, or a skip when it is not installed (an error with CNNLAB_REQUIRE_TORCH=1, as in
+    tests/test_torch.py)."""
+    import os
+
+    if os.environ.get("CNNLAB_REQUIRE_TORCH") == "1":
+        import torch
+
+        return torch
+    return pytest.importorskip("torch", reason="torch is not installed")
+
+
 def _panel_images(ex):
     return [p.image.value for p in ex.panels]
 
@@ -503,7 +550,8 @@ def _panel_images(ex):
     ([-5.0, 0.0, 5.0, 2.5, -1.5, 0.0, 1.0, 4.0], 7, 2.0)])
 def test_softmax_explorer_matches_scipy_and_torch(logits, label, temperature):
     import scipy.special
-    import torch
+
+    torch = _torch()
 
     ex = widgets.softmax_explorer(logits, label=label, temperature=temperature)
     z = np.array(logits) / temperature
@@ -558,7 +606,7 @@ def test_softmax_explorer_rejects_bad_arguments(kwargs, match, exc):
 def _train_with_cnnlab(lr, momentum, steps):
     """Lesson 08's loop with real cnnlab layers: full batch, MSE, SGD (the reference)."""
     from cnnlab.train import SGD
-    from cnnlab.viz._learning import lesson08_patches
+    from cnnlab._explore_learning import lesson08_patches
 
     patches, targets, _ = lesson08_patches()
     layer = cl.Conv2D(1, 1, 3, rng=0)
@@ -583,9 +631,9 @@ def test_gradient_descent_explorer_is_lesson_08s_training_loop(lr, momentum):
 
 
 def test_gradient_descent_explorer_agrees_with_torch_sgd():
-    import torch
+    torch = _torch()
 
-    from cnnlab.viz._learning import lesson08_patches
+    from cnnlab._explore_learning import lesson08_patches
 
     patches, targets, _ = lesson08_patches()
     start = cl.Conv2D(1, 1, 3, rng=0).params["W"]
@@ -623,14 +671,16 @@ def test_gradient_descent_divergence_is_a_message_with_the_curve():
     assert ex.message.startswith("The loss diverged") and "lower the learning rate" in ex.message
     assert ex.state["diverged"] is not None
     assert ex.state["losses"][-1] > 1e4 * ex.state["losses"][0]
-    assert ex.panels[0].image.value != ex.panels[0].image.value[:0]  # the curve is still shown
+    from cnnlab.widgets import _raster as R
+
+    assert ex.panels[0].image.value != R.blank()  # the curve is still shown
     assert "after" in ex.info
     ex.controls["lr"].value = 0.5
     assert ex.message == ""
 
 
 def test_gradient_descent_stability_limit_is_two_over_the_curvature():
-    from cnnlab.viz._learning import lesson08_patches, lesson08_problem
+    from cnnlab._explore_learning import lesson08_patches, lesson08_problem
 
     problem = lesson08_problem()
     # The loss is quadratic in the 9 weights and the bias, so second differences with unit
@@ -652,14 +702,17 @@ def test_gradient_descent_stability_limit_is_two_over_the_curvature():
     assert problem.run(1.1 * 1.9 * limit, 0.9, 500)["diverged"] is not None
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"lr": 0.2}, "gradient_descent_explorer: lr must be one of"),
-    ({"momentum": 1.0}, "gradient_descent_explorer: momentum must be one of"),
-    ({"steps": 15}, "gradient_descent_explorer: steps must be a multiple of 10 from 10 to 500"),
-    ({"seed": -1}, "gradient_descent_explorer: seed must be a non-negative integer"),
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"lr": 0.2}, ValueError, "gradient_descent_explorer: lr must be one of"),
+    ({"momentum": 1.0}, ValueError, "gradient_descent_explorer: momentum must be one of"),
+    ({"steps": 15}, ValueError, "gradient_descent_explorer: steps must be a multiple of 10 from 10 to 500"),
+    ({"steps": 600}, ValueError, "gradient_descent_explorer: steps must be an integer from 10 to 500"),
+    ({"seed": -1}, ValueError, "gradient_descent_explorer: seed must be an integer >= 0"),
+    ({"steps": 100.0}, TypeError, "gradient_descent_explorer: steps must be an integer, got 100.0"),
+    ({"seed": "0"}, TypeError, "gradient_descent_explorer: seed must be an integer"),
 ])
-def test_gradient_descent_explorer_rejects_bad_arguments(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_gradient_descent_explorer_rejects_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
         widgets.gradient_descent_explorer(**kwargs)
 
 
@@ -744,14 +797,20 @@ def test_receptive_field_explorer_too_large_is_a_message_then_recovers():
     assert ex.message == "" and ex.state["rf"].size[-1] == (19, 19)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"depth": 5}, "receptive_field_explorer: depth must be an integer from 1 to 4"),
-    ({"layers": [(3, 1, 1)]}, r"receptive_field_explorer: layers must be 4 \(kernel, stride"),
-    ({"layers": [(3, 1, 0)] * 4}, r"receptive_field_explorer: layers must be 4"),
-    ({"image": np.zeros((2, 2, 2, 2))}, r"receptive_field_explorer: image must have shape"),
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"depth": 5}, ValueError, "receptive_field_explorer: depth must be an integer from 1 to 4"),
+    ({"depth": 0}, ValueError, "receptive_field_explorer: depth must be a positive integer"),
+    ({"layers": [(3, 1, 1)]}, ValueError, r"receptive_field_explorer: layers must be 4 \(kernel, stride"),
+    ({"layers": 3}, ValueError, r"receptive_field_explorer: layers must be 4 \(kernel, stride"),
+    ({"layers": [(3, 1, 0)] * 4}, ValueError,
+     r"receptive_field_explorer: layers\[0\]\[2\] \(dilation\) must be a positive integer, got 0"),
+    ({"image": np.zeros((2, 2, 2, 2))}, ValueError, r"receptive_field_explorer: image must have shape"),
+    ({"depth": 2.0}, TypeError, "receptive_field_explorer: depth must be an integer, got 2.0"),
+    ({"layers": [(3.5, 1, 1)] * 4}, TypeError,
+     r"receptive_field_explorer: layers\[0\]\[0\] \(kernel\) must be an integer, got 3.5"),
 ])
-def test_receptive_field_explorer_rejects_bad_arguments(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_receptive_field_explorer_rejects_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
         widgets.receptive_field_explorer(**kwargs)
 
 
@@ -771,12 +830,159 @@ def test_new_explorers_are_widgets_with_a_text_repr():
      [0.3, 0.1, 1.0, 0.3, 0.1]),
     (lambda: widgets.receptive_field_explorer(load_photo("camera")), "kernel1", [5, 3, 7, 5, 3]),
 ])
-def test_new_explorers_update_quickly(build, control, values):
+def test_new_explorers_redraw_for_every_value(build, control, values):
+    # (how fast is measured by benchmarks/widget_latency.py, not here)
     ex = build()
-    times = []
     for value in values:
-        t = time.perf_counter()
+        before = (_panel_images(ex), ex.info)
         ex.controls[control].value = value
-        times.append(time.perf_counter() - t)
-    assert ex.message == ""
-    assert np.median(times) < 0.5  # the benchmark's target is 0.1 s; this only catches blow-ups
+        assert (_panel_images(ex), ex.info) != before, value
+        assert ex.message == ""
+
+
+# ------------------------------------------------- sliders with a single value are disabled
+def test_pooling_window_slider_with_one_window_is_disabled_saying_why():
+    ex = widgets.pooling_explorer(x=np.ones((12, 12)), small=np.arange(36).reshape(6, 6))
+    window = ex.controls["position"]
+    assert not window.disabled and window.max == 8
+    with ex.hold():
+        ex.controls["size"].value = 3
+        ex.controls["stride"].value = 4  # (6 - 3) // 4 + 1 = 1 window a side: one window
+    assert ex.output.shape == (1, 1) and ex.message == ""
+    assert window.disabled and window.max == 0 and "only one" in window.description
+    ex.controls["stride"].value = 1  # 4 x 4 windows: movable again
+    assert not window.disabled and window.max == 15 and window.description == "window"
+
+
+def test_pooling_window_slider_is_disabled_while_no_window_fits():
+    ex = widgets.pooling_explorer(x=np.ones((8, 8)), small=np.ones((3, 3)))
+    ex.controls["size"].value = 4
+    assert "larger than" in ex.message
+    assert ex.controls["position"].disabled and "none fit" in ex.controls["position"].description
+    ex.controls["size"].value = 1  # the stride follows: 3 x 3 windows
+    assert ex.message == "" and not ex.controls["position"].disabled
+
+
+def test_arithmetic_output_cell_slider_with_one_cell_is_disabled():
+    ex = widgets.arithmetic_explorer(input_size=3, filter_size=3, padding=0, stride=1)
+    cell = ex.controls["position"]
+    assert ex.output_length == 1 and cell.disabled and "only one" in cell.description
+    ex.controls["padding"].value = 1
+    assert ex.output_length == 3 and not cell.disabled and cell.description == "output cell"
+
+
+def test_stepper_position_and_play_with_one_position_are_disabled():
+    st = widgets.conv_stepper(image=np.ones((3, 3)), kernel=np.ones((3, 3)))
+    assert st.output.shape == (1, 1)
+    for name in ("position", "play"):
+        assert st.controls[name].disabled and "only one" in st.controls[name].description
+    st.controls["padding"].value = 1
+    assert not st.controls["position"].disabled and st.controls["position"].max == 8
+    assert not st.controls["play"].disabled and st.controls["play"].max == 8
+
+
+def test_feature_map_image_slider_with_one_image_is_disabled():
+    model = cl.Sequential(cl.Conv2D(1, 2, 3, rng=0))
+    one = widgets.feature_map_explorer(model, np.zeros((1, 6, 6)))
+    assert one.controls["image"].disabled and "only one" in one.controls["image"].description
+    two = widgets.feature_map_explorer(model, np.zeros((2, 6, 6)))
+    assert not two.controls["image"].disabled
+
+
+# ------------------------------------------------------------------------- huge inputs
+def test_conv_explorer_shrinks_a_huge_photo_and_says_so():
+    photo = np.tile(load_photo("camera"), (8, 8))[:4000, :4000]  # 4000 x 4000
+    ex = widgets.conv_explorer(photo)
+    assert ex.image.shape == (500, 500)  # every 8 x 8 block averaged
+    np.testing.assert_allclose(ex.image[0, 0], photo[:8, :8].mean(), atol=0.5)
+    assert "4000\u00d74000" in ex.notice and "500\u00d7500" in ex.notice
+    assert "4000" in ex._notice.value and ex._notice.layout.display != "none"
+    assert ex.message == "" and ex.output.shape == (498, 498)
+    ex.controls["stride"].value = 2
+    assert ex.output.shape == (249, 249)
+
+
+def test_conv_explorer_shrinks_a_huge_colour_photo():
+    photo = np.zeros((1200, 900, 3), np.uint8)
+    ex = widgets.conv_explorer(photo)
+    assert ex.image.shape == (400, 300, 3) and "1200\u00d7900" in ex.notice
+
+
+def test_pooling_and_receptive_explorers_shrink_huge_maps():
+    big = np.random.default_rng(5).random((2000, 1500)).astype(np.float32)
+    ex = widgets.pooling_explorer(x=big)
+    assert ex.x.shape == (500, 375) and "2000\u00d71500" in ex.notice
+    assert ex.feature_output.shape == (250, 187) and ex.message == ""
+    rf = widgets.receptive_field_explorer(np.zeros((3000, 3000), np.uint8))
+    assert rf.image.shape == (500, 500) and "3000\u00d73000" in rf.notice and rf.message == ""
+
+
+def test_small_inputs_are_not_shrunk():
+    for ex in (widgets.conv_explorer(load_photo("camera")), widgets.pooling_explorer(),
+               widgets.receptive_field_explorer()):
+        assert ex.notice == "" and ex._notice.layout.display == "none"
+
+
+def test_arithmetic_explorer_refuses_a_grid_too_big_to_draw():
+    ex = widgets.arithmetic_explorer(input_size=1000)
+    assert "too big to draw" in ex.message and "1002\u00d71002" in ex.message
+    assert ex.state is None and ex.output_length is None
+    assert ex.controls["position"].disabled
+    assert "Add padding" not in ex.message  # the hint about fitting does not apply
+    ex.controls["input_size"].value = 9
+    assert ex.message == "" and ex.output_length == 5 and not ex.controls["position"].disabled
+    ex.controls["padding"].value = 0
+    ex.controls["input_size"].value = 40  # the largest grid it draws (small cells, no numbers)
+    assert ex.message == "" and ex.output_length == (40 - 3) // 2 + 1
+    assert ex.state["coverage"].shape == (40, 40)
+    ex.controls["input_size"].value = 41  # just over the limit
+    assert "41\u00d741" in ex.message
+
+
+def test_feature_map_explorer_refuses_huge_images():
+    model = cl.Sequential(cl.Conv2D(1, 2, 3, rng=0))
+    with pytest.raises(ValueError, match="feature_map_explorer: images of 600\u00d7600 are too large"):
+        widgets.feature_map_explorer(model, np.zeros((1, 600, 600)))
+
+
+# ----------------------------------------------------------------- NaN or infinite images
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+@pytest.mark.parametrize("build, name", [
+    (lambda a: widgets.pooling_explorer(x=a), "x"),
+    (lambda a: widgets.pooling_explorer(small=a[:6, :6]), "small"),
+    (lambda a: widgets.conv_explorer(a), "image"),
+    (lambda a: widgets.conv_stepper(image=a[:5, :5]), "image"),
+    (lambda a: widgets.conv_stepper(kernel=a[:3, :3]), "kernel"),
+    (lambda a: widgets.flip_explorer(image=a[:7, :7]), "image"),
+    (lambda a: widgets.flip_explorer(kernel=a[:3, :3]), "kernel"),
+    (lambda a: widgets.receptive_field_explorer(a), "image"),
+    (lambda a: widgets.feature_map_explorer(cl.Sequential(cl.ReLU()), a[None]), "images"),
+])
+def test_nan_or_inf_input_is_reported_as_the_input_not_the_window(build, name, bad):
+    a = np.ones((20, 20))
+    a[1, 2] = bad
+    with pytest.raises(ValueError) as info:
+        build(a)
+    text = str(info.value)
+    assert f": {name} contains NaN or infinite values" in text
+    assert "window" not in text and "smaller" not in text
+
+
+# --------------------------------------------------------------------------- raster helpers
+def test_raster_helpers():
+    import matplotlib
+
+    from cnnlab import _display as D
+    from cnnlab.widgets import _raster as R
+
+    rgb = D.colorize(np.array([[-1.0, 0.0, 1.0]]))  # signed: RdBu_r from -1 to 1
+    rdbu = matplotlib.colormaps["RdBu_r"]
+    np.testing.assert_array_equal(rgb[0, 0], rdbu(0.0, bytes=True)[:3])
+    np.testing.assert_array_equal(rgb[0, 2], rdbu(1.0, bytes=True)[:3])
+    img = R.matrix_image(np.arange(6).reshape(2, 3), cell=40)
+    assert img.size == (3 * 40 + 1, 2 * 40 + 1)
+    assert R.montage(np.zeros((5, 4, 4)), tile=8).shape == (2 * 8 + 4, 3 * 8 + 2 * 4, 3)  # 2 x 3 tiles
+    png = R.to_png(img)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert D.fmt_number(3.0, True) == "3" and D.fmt_number(0.125, False) == "0.12"
+

@@ -1,20 +1,20 @@
 """Static twins of the softmax, gradient-descent and receptive-field explorers.
 
 Same names and settings as the widgets in :mod:`cnnlab.widgets`, the same numbers (computed by
-the shared module ``_learning``), drawn with matplotlib; each returns a Figure that is not
-registered with pyplot (end a notebook cell with it to show it once).
+the shared module ``cnnlab._explore_learning``), drawn with matplotlib; each returns a Figure
+that is not registered with pyplot (end a notebook cell with it to show it once).
 """
 
 import numpy as np
 
-from . import _learning as L
-from . import _raster as R
+from .. import _display as D
+from .. import _explore_learning as L
 from .plots import new_figure, show_image, show_matrix
 
 __all__ = ["softmax_explorer", "gradient_descent_explorer", "receptive_field_explorer"]
 
-_ORANGE = tuple(np.array(R.HIGHLIGHT) / 255)
-_BLUE = tuple(np.array(R.SECOND) / 255)
+_ORANGE = D.unit_rgb(D.HIGHLIGHT)
+_BLUE = D.unit_rgb(D.SECOND)
 
 
 def softmax_explorer(logits=None, label=0, temperature=1.0, classes=None, fig=None):
@@ -76,7 +76,7 @@ def gradient_descent_explorer(lr=0.1, momentum=0.0, steps=100, seed=0, fig=None)
     ax_loss.set_ylabel("mean squared error", fontsize=12)
     ax_loss.grid(alpha=0.3)
     ax_loss.legend(fontsize=10)
-    lim = {"cmap": R.DIVERGING, "vmin": -L.FILTER_LIMIT, "vmax": L.FILTER_LIMIT, "fmt": "{:.2f}"}
+    lim = {"cmap": D.DIVERGING, "vmin": -L.FILTER_LIMIT, "vmax": L.FILTER_LIMIT, "fmt": "{:.2f}"}
     bias = round(run["bias"], 2) + 0.0  # no "-0.00"
     show_matrix(run["filter"], ax=ax_w, title=f"learned (bias {bias:.2f})", **lim)
     show_matrix(problem.target, ax=ax_t, title="target: Sobel x", **{**lim, "fmt": None})
@@ -97,7 +97,6 @@ def receptive_field_explorer(image=None, layers=None, depth=4, fig=None):
     matplotlib.figure.Figure
     """
     from matplotlib.patches import Rectangle
-
 
     image = np.asarray(L.default_field_photo() if image is None else image)
     layers = list(L.DEFAULT_FIELD_LAYERS if layers is None else layers)[:depth]
@@ -121,12 +120,18 @@ def receptive_field_explorer(image=None, layers=None, depth=4, fig=None):
     ax_out.plot(j, i, "o", markersize=14, markerfacecolor="none", markeredgecolor=_ORANGE,
                 markeredgewidth=2)
     ax_text.set_axis_off()
+    # Wrapped to the width of its panel (the first rule line used to run to the figure's edge).
     ax_text.text(0, 1, "\n".join(_wrap(line) for line in L.field_text(s)), va="top",
-                 fontsize=10.5, transform=ax_text.transAxes, linespacing=1.45)
+                 fontsize=9.5, transform=ax_text.transAxes, linespacing=1.35)
     return fig
 
 
-def _wrap(line, width=62):
+def _wrap(line, width=54):
+    """``line`` wrapped to ``width`` characters, continuation lines indented; a line that has
+    two parts (``"r = ...,  j = ..."``) breaks between them first."""
     import textwrap
 
+    if len(line) > width and ",  " in line:
+        head, tail = line.split(",  ", 1)
+        return _wrap(head + ",", width) + "\n" + _wrap("   " + tail, width)
     return "\n".join(textwrap.wrap(line, width, subsequent_indent="   "))

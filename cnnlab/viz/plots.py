@@ -7,7 +7,7 @@ symmetric about zero, so that white always means zero.
 
 import numpy as np
 
-from . import _raster as R
+from .. import _display as D
 
 __all__ = ["show_image", "show_matrix", "show_feature_maps", "show_filters", "new_figure",
            "color_limits"]
@@ -36,7 +36,7 @@ def _axes(ax, size=(4, 4)):
 def color_limits(a, signed=None):
     """(vmin, vmax, cmap) the course uses for ``a``: symmetric RdBu_r when it has negative values
     (or ``signed`` is True), its range in cividis otherwise."""
-    return R.limits(a, signed)
+    return D.limits(a, signed)
 
 
 def show_image(image, ax=None, title=None, cmap=None, vmin=None, vmax=None, colorbar=False):
@@ -71,8 +71,8 @@ def show_image(image, ax=None, title=None, cmap=None, vmin=None, vmax=None, colo
     else:
         if cmap is None and a.dtype.kind in "ui" and a.min() >= 0 and a.max() <= 255 \
                 and a.dtype.itemsize == 1:
-            cmap, vmin, vmax = R.PHOTO, 0 if vmin is None else vmin, 255 if vmax is None else vmax
-        auto_lo, auto_hi, auto_cmap = R.limits(a)
+            cmap, vmin, vmax = D.PHOTO, 0 if vmin is None else vmin, 255 if vmax is None else vmax
+        auto_lo, auto_hi, auto_cmap = D.limits(a)
         im = ax.imshow(a, cmap=cmap or auto_cmap, vmin=auto_lo if vmin is None else vmin,
                        vmax=auto_hi if vmax is None else vmax, interpolation="nearest")
     ax.set_xticks([])
@@ -118,38 +118,21 @@ def show_matrix(a, ax=None, title=None, cmap=None, vmin=None, vmax=None, numbers
         raise ValueError(f"show_matrix: a must be 2-D, got shape {a.shape}")
     rows, cols = a.shape
     ax = _axes(ax, size=(0.5 * cols + 0.6, 0.5 * rows + 0.6))
-    auto_lo, auto_hi, auto_cmap = R.limits(a)
-    vmin = auto_lo if vmin is None else vmin
-    vmax = auto_hi if vmax is None else vmax
-    rgb = R.colorize(a, cmap or auto_cmap, vmin, vmax)
-    if pad:
-        padmask = np.ones((rows, cols), bool)
-        padmask[pad:rows - pad, pad:cols - pad] = False
-        rgb[padmask] = R.PAD_TINT
-    if mask is not None:
-        rgb[~np.asarray(mask, bool)] = 255
+    rgb = D.cell_colors(a, cmap, vmin, vmax, pad, mask)
     ax.imshow(rgb, interpolation="nearest")
     ax.set_xticks(np.arange(-0.5, cols, 1), minor=True)
     ax.set_yticks(np.arange(-0.5, rows, 1), minor=True)
-    ax.grid(which="minor", color="#5a5a5a", linewidth=0.8)
+    ax.grid(which="minor", color=D.hex_rgb(D.GRID), linewidth=0.8)
     ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
     if numbers:
-        integers = bool(np.all(np.abs(a - np.round(a)) < 1e-9))
         size = fontsize or max(7, min(14, 150 / max(rows, cols, 1)))
-        for i in range(rows):
-            for j in range(cols):
-                if mask is not None and not mask[i, j]:
-                    continue
-                text = fmt.format(a[i, j]) if fmt else R.fmt_number(a[i, j], integers)
-                padded = pad and (i < pad or i >= rows - pad or j < pad or j >= cols - pad)
-                color = "#787878" if padded else ["#000000", "#ffffff"][
-                    R._text_color(rgb[i, j]) == (255, 255, 255)]
-                ax.text(j, i, text, ha="center", va="center", color=color, fontsize=size)
+        for i, j, text, color in D.cell_texts(a, rgb, fmt, pad, mask):
+            ax.text(j, i, text, ha="center", va="center", color=D.hex_rgb(color), fontsize=size)
     for box in boxes:
         r0, c0, h, w = box[:4]
-        color = box[4] if len(box) > 4 else np.array(R.HIGHLIGHT) / 255
+        color = box[4] if len(box) > 4 else D.HIGHLIGHT
         if isinstance(color, tuple) and max(color) > 1:
-            color = np.array(color) / 255
+            color = D.unit_rgb(color)
         lw = box[5] if len(box) > 5 else 3
         ax.add_patch(Rectangle((c0 - 0.5, r0 - 0.5), w, h, fill=False, edgecolor=color,
                                linewidth=lw))
@@ -201,12 +184,12 @@ def show_feature_maps(maps, cols=None, titles=None, signed=None, size=1.6, fig=N
     cols = cols or min(c, 8)
     rows = int(np.ceil(c / cols))
     fig = fig or new_figure(size * cols, size * rows + (0.4 if suptitle else 0.1))
-    shared = R.limits(maps, signed)
+    shared = D.limits(maps, signed)
     axes = fig.subplots(rows, cols, squeeze=False)
     for k, ax in enumerate(axes.ravel()):
         ax.set_axis_off()
         if k < c:
-            vmin, vmax, cmap = shared if scale == "shared" else R.limits(maps[k], signed)
+            vmin, vmax, cmap = shared if scale == "shared" else D.limits(maps[k], signed)
             ax.imshow(maps[k], cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
             ax.set_title(titles[k] if titles is not None else str(k), fontsize=10)
     if suptitle:
@@ -240,7 +223,7 @@ def show_filters(w, cols=None, size=1.2, numbers=None, fig=None, suptitle=None):
     for k, ax in enumerate(axes.ravel()):
         if k < n:
             i, ch = divmod(k, c)
-            show_matrix(w[i, ch], ax=ax, cmap=R.DIVERGING, vmin=-m, vmax=m, numbers=numbers,
+            show_matrix(w[i, ch], ax=ax, cmap=D.DIVERGING, vmin=-m, vmax=m, numbers=numbers,
                         fontsize=max(6, 40 / max(kh, kw)),
                         title=f"filter {i}" + (f", ch {ch}" if c > 1 else ""))
             ax.title.set_fontsize(9)

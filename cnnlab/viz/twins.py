@@ -9,16 +9,16 @@ the library's ValueError (the widgets show that message instead).
 
 import numpy as np
 
-from . import _compute as C
-from . import _raster as R
+from .. import _display as D
+from .. import _explore as C
 from .kernels import get_kernel
 from .plots import new_figure, show_image, show_matrix
 
 __all__ = ["conv_explorer", "conv_stepper", "arithmetic_explorer", "pooling_explorer",
            "param_counter", "feature_map_explorer", "flip_explorer"]
 
-_ORANGE = tuple(np.array(R.HIGHLIGHT) / 255)
-_BLUE = tuple(np.array(R.SECOND) / 255)
+_ORANGE = D.unit_rgb(D.HIGHLIGHT)
+_BLUE = D.unit_rgb(D.SECOND)
 
 
 def _kernel(kernel, size, func):
@@ -30,26 +30,25 @@ def _kernel(kernel, size, func):
     return k
 
 
+def _small(image, func, name):
+    """A matrix drawn with a number in every cell: at most SMALL x SMALL (more would not be
+    readable, and a large one would take minutes to draw)."""
+    image = np.asarray(image, dtype=float)
+    if image.ndim != 2 or not D.is_small(image):
+        raise ValueError(f"{func}: {name} must be a 2-D matrix of at most {D.SMALL}x{D.SMALL}, "
+                         f"got shape {image.shape}")
+    return image
+
+
 def _show_map(out, ax, title, small, value_range=(0.0, 255.0)):
-    """A feature map with the explorers' colour rules."""
-    if small:
-        return show_matrix(out if out.ndim == 2 else out.mean(axis=2), ax=ax, title=title)
-    lo, hi = float(out.min()), float(out.max())
-    r_lo, r_hi = value_range
-    inside = lo >= r_lo - 1e-9 and hi <= r_hi + 1e-9
-    if out.ndim == 3:
-        if inside:
-            shown = (out - r_lo) / (r_hi - r_lo)
-        else:
-            m = max(abs(lo), abs(hi)) or 1.0
-            shown = 0.5 + 0.5 * out / m
-        return show_image(np.clip(shown * 255, 0, 255).astype(np.uint8), ax=ax, title=title)
-    if inside:
-        return show_image(out, ax=ax, title=title, cmap=R.PHOTO, vmin=r_lo, vmax=r_hi)
-    if lo < 0:
-        m = C.bright_max(np.abs(out))
-        return show_image(out, ax=ax, title=title, cmap=R.DIVERGING, vmin=-m, vmax=m, colorbar=True)
-    return show_image(out, ax=ax, title=title, vmin=lo, vmax=C.bright_max(out), colorbar=True)
+    """A feature map with the explorers' colour rules (:func:`cnnlab._display.map_display`)."""
+    shown = D.map_display(out, small, value_range)
+    if shown["kind"] == "grid":
+        return show_matrix(shown["array"], ax=ax, title=title)
+    if shown["kind"] == "rgb":
+        return show_image(shown["array"], ax=ax, title=title)
+    return show_image(shown["array"], ax=ax, title=title, cmap=shown["cmap"], vmin=shown["vmin"],
+                      vmax=shown["vmax"], colorbar=shown["colorbar"])
 
 
 def conv_explorer(image=None, kernel="sobel x", size=3, stride=1, padding=0, relu=False,
@@ -65,7 +64,7 @@ def conv_explorer(image=None, kernel="sobel x", size=3, stride=1, padding=0, rel
     matplotlib.figure.Figure
     """
     image = C.as_work_array(C.default_photo() if image is None else image)
-    small = C.is_small(image)
+    small = D.is_small(image)
     k = _kernel(kernel, size, "viz.conv_explorer")
     h, w = image.shape[:2]
     oh, text = C.size_formula(h, k.shape[0], stride, padding)
@@ -76,12 +75,10 @@ def conv_explorer(image=None, kernel="sobel x", size=3, stride=1, padding=0, rel
     xp = C.padded(image, padding)
     title = f"input {h}\u00d7{w}" + (f" + padding {padding}" if padding else "")
     if small:
-        show_matrix(xp.mean(axis=2) if xp.ndim == 3 else xp, ax=axes[0], cmap="cividis",
+        show_matrix(xp.mean(axis=2) if xp.ndim == 3 else xp, ax=axes[0], cmap=D.SEQUENTIAL,
                     pad=padding, title=title)
     else:
-        r_lo, r_hi = C.value_range(image)
-        shown = np.clip((xp - r_lo) * (255.0 / (r_hi - r_lo)), 0, 255).astype(np.uint8)
-        show_image(shown, ax=axes[0], title=title)
+        show_image(D.to_gray8(xp, D.value_range(image)), ax=axes[0], title=title)
         if padding:
             from matplotlib.patches import Rectangle
             axes[0].add_patch(Rectangle((padding - 0.5, padding - 0.5), w, h, fill=False,
@@ -89,7 +86,7 @@ def conv_explorer(image=None, kernel="sobel x", size=3, stride=1, padding=0, rel
     name = kernel if isinstance(kernel, str) else "filter"
     show_matrix(k, ax=axes[1], title=f"{name} {k.shape[0]}\u00d7{k.shape[1]}")
     _show_map(out, axes[2], f"feature map {oh}\u00d7{ow}" + (" after ReLU" if relu else ""), small,
-              C.value_range(image))
+              D.value_range(image))
     fig.suptitle(f"output size = {text}", fontsize=13)
     return fig
 
@@ -102,7 +99,7 @@ def conv_stepper(image=None, kernel=None, stride=1, padding=0, position=0, fig=N
     -------
     matplotlib.figure.Figure
     """
-    image = np.asarray(C.CLASSIC_IMAGE if image is None else image, dtype=float)
+    image = _small(C.CLASSIC_IMAGE if image is None else image, "viz.conv_stepper", "image")
     kernel = np.asarray(C.CLASSIC_KERNEL if kernel is None else kernel, dtype=float)
     s = C.stepper_state(image, kernel, stride, padding, position)
     kh, kw = kernel.shape
@@ -111,15 +108,14 @@ def conv_stepper(image=None, kernel=None, stride=1, padding=0, position=0, fig=N
     out = s["output"]
     fig = fig or new_figure(11, 3.3)
     axes = fig.subplots(1, 4)
-    show_matrix(s["padded"], ax=axes[0], cmap="cividis", pad=padding,
+    show_matrix(s["padded"], ax=axes[0], cmap=D.SEQUENTIAL, pad=padding,
                 boxes=[(r0, c0, kh, kw, _ORANGE, 3)], title="input")
     show_matrix(kernel, ax=axes[1], title="filter")
-    show_matrix(s["products"], ax=axes[2], title=f"products, sum = {R.fmt_number(s['sum'], False)}")
-    filled = (np.arange(out.size) <= s["position"]).reshape(out.shape)
-    show_matrix(out, ax=axes[3], mask=filled, boxes=[(i, j, 1, 1, _BLUE, 3)],
+    show_matrix(s["products"], ax=axes[2], title=f"products, sum = {D.fmt_value(s['sum'])}")
+    show_matrix(out, ax=axes[3], mask=s["filled"], boxes=[(i, j, 1, 1, _BLUE, 3)],
                 title=f"output {out.shape[0]}\u00d7{out.shape[1]}")
-    fig.suptitle(f"output[{i}, {j}] = sum of the products = {R.fmt_number(s['sum'], False)}",
-                 fontsize=13)
+    window = s["padded"][r0:r0 + kh, c0:c0 + kw]
+    fig.suptitle(f"output[{i}, {j}] = {C.sum_text(window, kernel, s['sum'])}", fontsize=13)
     return fig
 
 
@@ -132,14 +128,14 @@ def arithmetic_explorer(input_size=5, filter_size=3, padding=1, stride=2, dilati
     -------
     matplotlib.figure.Figure
     """
+    C.check_grid("viz.arithmetic_explorer", input_size, padding)  # a million numbers would hang
     value, text = C.size_formula(input_size, filter_size, stride, padding, dilation)
     s = C.arithmetic_state(input_size, filter_size, stride, padding, dilation, position)
-    rows, cols = np.nonzero(s["taps"])
     fig = fig or new_figure(9, 4.4)
     axes = fig.subplots(1, 2, width_ratios=[s["size"], max(value, 2)])
-    show_matrix(s["coverage"], ax=axes[0], cmap="cividis", vmin=0,
+    show_matrix(s["coverage"], ax=axes[0], cmap=D.SEQUENTIAL, vmin=0,
                 vmax=max(int(s["coverage"].max()), 1), pad=padding,
-                boxes=[(r, c, 1, 1, _ORANGE, 3) for r, c in zip(rows, cols)],
+                boxes=[box + (_ORANGE, 3) for box in C.taps_boxes(s["taps"])],
                 title="input: output cells that see each cell")
     i, j = s["cell"]
     show_matrix(np.arange(value * value).reshape(value, value), ax=axes[1], cmap="Greys",
@@ -164,17 +160,18 @@ def pooling_explorer(x=None, small=None, mode="max", size=2, stride=None, positi
     s = C.pool_state(small, size, stride, mode, position)
     big = C.pool_state(x, size, stride, mode)["output"]
     oh, ow = s["output"].shape
-    boxes = [(a * stride, b * stride, size, size, _BLUE, 1) for a in range(oh) for b in range(ow)]
+    boxes = [box + (_BLUE, 1) for box in C.pool_windows((oh, ow), size, stride)]
     i, j = s["cell"]
     fig = fig or new_figure(11, 3.1)
     axes = fig.subplots(1, 4)
-    show_matrix(small, ax=axes[0], cmap="cividis",
+    show_matrix(small, ax=axes[0], cmap=D.SEQUENTIAL,
                 boxes=boxes + [(i * stride, j * stride, size, size, _ORANGE, 3)], title="input")
-    lim = {"vmin": small.min(), "vmax": small.max()} if mode != "sum" else {}
-    show_matrix(s["output"], ax=axes[1], cmap="cividis", boxes=[(i, j, 1, 1, _ORANGE, 3)], **lim,
-                title=f"{mode} pooled {oh}\u00d7{ow}")
-    show_image(x, ax=axes[2], cmap="cividis", vmin=0, vmax=C.bright_max(x), title=f"feature map {x.shape[0]}\u00d7{x.shape[1]}")
-    show_image(big, ax=axes[3], cmap="cividis", vmin=0, vmax=C.bright_max(big),
+    lim = {"vmin": small.min(), "vmax": small.max() or 1.0} if mode != "sum" else {}
+    show_matrix(s["output"], ax=axes[1], cmap=D.SEQUENTIAL, boxes=[(i, j, 1, 1, _ORANGE, 3)],
+                **lim, title=f"{mode} pooled {oh}\u00d7{ow}")
+    show_image(x, ax=axes[2], cmap=D.SEQUENTIAL, vmin=0, vmax=D.bright_max(x),
+               title=f"feature map {x.shape[0]}\u00d7{x.shape[1]}")
+    show_image(big, ax=axes[3], cmap=D.SEQUENTIAL, vmin=0, vmax=D.bright_max(big),
                title=f"{mode} pooled {big.shape[0]}\u00d7{big.shape[1]}")
     fig.suptitle(f"{mode} pooling, window {size}, stride {stride}", fontsize=13)
     return fig
@@ -222,9 +219,8 @@ def feature_map_explorer(model, images, image=0, layer=0, fig=None):
     fig = fig or new_figure(2.2 + 1.5 * cols, max(2.4, 1.5 * rows + 0.6))
     outer = fig.subfigures(1, 2, width_ratios=[2.2, 1.5 * cols])
     ax = outer[0].subplots()
-    shown = img[0] if img.shape[0] == 1 else img[:3].transpose(1, 2, 0)
-    show_image(shown, ax=ax, title=f"image {image}", cmap="gray" if shown.ndim == 2 else None)
-    vmin, vmax, cmap = R.limits(maps)
+    show_image(D.sample_picture(img), ax=ax, title=f"image {image}")
+    vmin, vmax, cmap = D.limits(maps)
     axes = outer[1].subplots(rows, cols, squeeze=False)
     for k, a in enumerate(axes.ravel()):
         a.set_axis_off()
@@ -245,18 +241,16 @@ def flip_explorer(image=None, kernel="sobel x", step=2, fig=None):
     -------
     matplotlib.figure.Figure
     """
-    image = np.asarray(C.small_matrix(7, 7) if image is None else image, dtype=float)
+    image = _small(C.small_matrix(7, 7) if image is None else image, "viz.flip_explorer", "image")
     k = _kernel(kernel, 3, "viz.flip_explorer")
     s = C.flip_state(image, k)
-    shown = k if step == 0 else k[::-1] if step == 1 else k[::-1, ::-1]
-    steps = ("the filter", "flipped top to bottom", "and left to right (rotated 180\u00b0)")
     fig = fig or new_figure(13, 3.0)
     axes = fig.subplots(1, 5, width_ratios=[image.shape[1], 3, 3] + [s["correlation"].shape[1]] * 2)
-    show_matrix(image, ax=axes[0], cmap="cividis", title="input")
+    show_matrix(image, ax=axes[0], cmap=D.SEQUENTIAL, title="input")
     show_matrix(k, ax=axes[1], title="filter")
-    show_matrix(shown, ax=axes[2], title=steps[step])
+    show_matrix(C.flip_step(k, step), ax=axes[2], title=C.FLIP_STEPS[step])
     both = np.concatenate([s["correlation"].ravel(), s["convolution"].ravel()])
-    lo, hi, cmap = R.limits(both)
+    lo, hi, cmap = D.limits(both)
     show_matrix(s["correlation"], ax=axes[3], cmap=cmap, vmin=lo, vmax=hi, title="cross-correlation")
     show_matrix(s["convolution"], ax=axes[4], cmap=cmap, vmin=lo, vmax=hi, title="convolution")
     fig.suptitle("convolution = cross-correlation with the filter rotated 180\u00b0"

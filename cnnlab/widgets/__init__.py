@@ -3,8 +3,12 @@
 Each function returns an ipywidgets container with a ``controls`` dict (setting name -> control
 widget). Setting a control's ``value`` from Python recomputes and redraws at once, so the
 explorers can be tested and timed without a browser. Settings that do not fit show a message in
-the widget (``explorer.message``) instead of raising. Each explorer has a static twin of the same
-name in :mod:`cnnlab.viz` that draws the same figure with matplotlib.
+the widget (``explorer.message``) instead of raising; a slider left with a single value is
+disabled and says why; photos larger than 512 pixels a side are shrunk, with a note
+(``explorer.notice``). Wrong argument types raise TypeError, bad values ValueError, naming the
+function and the argument. Each explorer has a static twin of the same name in
+:mod:`cnnlab.viz` that draws the same figure with matplotlib; both take their numbers, colours
+and number formats from the same private modules (``cnnlab._explore``, ``cnnlab._display``).
 
 =============================  ==========================================================
 explorer                       controls

@@ -2,11 +2,15 @@
 
 import contextlib
 import html
+import numbers
 
 import ipywidgets as W
 import numpy as np
 
-from ..viz import _raster as R
+from .. import _validation as V
+from .._display import SMALL
+from .._explore import TooBig
+from . import _raster as R
 
 __all__ = []  # private module
 
@@ -21,6 +25,8 @@ _CSS = """<style>
 .cnnlab-explorer .cnnlab-info { font-size: 16px; line-height: 1.5; }
 .cnnlab-explorer .cnnlab-message { font-size: 16px; background: #fff4e0;
   border-left: 5px solid #e69f00; padding: 6px 10px; border-radius: 3px; }
+.cnnlab-explorer .cnnlab-notice { font-size: 15px; background: #e8f1f8;
+  border-left: 5px solid #0072b2; padding: 6px 10px; border-radius: 3px; }
 </style>"""
 
 _SLIDER_STYLE = {"description_width": "initial"}
@@ -99,16 +105,22 @@ class Explorer(W.VBox):
     #: What to try when a setting does not fit (appended to the message).
     hint = ""
 
-    def __init__(self, controls, panels, extra=(), rows=None):
+    def __init__(self, controls, panels, extra=(), rows=None, notice=""):
         self.controls = dict(controls)
         self.panels = list(panels)
         self.message = ""
+        #: A standing remark about the input (e.g. that a huge photo was shrunk), else ``""``.
+        self.notice = notice
+        self._descriptions = {}
         self._info_text = ""
         self._holding = 0
         self._title = W.HTML(f'{_CSS}<div class="cnnlab-title">{html.escape(self.title_text)}</div>')
         self._info = W.HTML(layout=W.Layout(margin="4px 0"))
         self._message = W.HTML(layout=W.Layout(margin="4px 0"))
-        rows = [self._title, W.HBox([c for c in self._layout_controls()],
+        self._notice = W.HTML(
+            f'<div class="cnnlab-notice">&#9432; {html.escape(notice)}</div>' if notice else "",
+            layout=W.Layout(margin="4px 0", display=None if notice else "none"))
+        rows = [self._title, self._notice, W.HBox([c for c in self._layout_controls()],
                                     layout=W.Layout(flex_flow="row wrap", align_items="center")),
                 *extra,
                 *[W.HBox(row, layout=W.Layout(flex_flow="row wrap", align_items="flex-start"))
@@ -161,6 +173,8 @@ class Explorer(W.VBox):
         """Recompute and redraw from the controls' current values (never raises)."""
         try:
             self._draw()
+        except TooBig as exc:  # says what to do itself
+            self._show_message(friendly(exc).rstrip(".") + ".")
         except ValueError as exc:
             text = friendly(exc).rstrip(".")
             self._show_message(f"{text}. {self.hint}".strip())
@@ -191,20 +205,99 @@ class Explorer(W.VBox):
     def _draw(self):
         raise NotImplementedError
 
+    def fit_slider(self, name, hi, lo=0, why="only one"):
+        """Give the slider ``controls[name]`` the range lo..hi without a redraw. A range of a
+        single value (``hi <= lo``) disables it and says ``why`` in its description, so it is
+        not left movable with no effect; a wider range enables it again."""
+        slider = self.controls[name]
+        base = self._descriptions.setdefault(name, slider.description)
+        with self.quietly():
+            if hi < lo:
+                hi = lo
+            if slider.max != hi:
+                slider.max = hi
+            if slider.min != lo:
+                slider.min = lo
+        stuck = hi <= lo
+        slider.disabled = stuck
+        slider.description = f"{base} ({why})" if stuck else base
+
+    def freeze_slider(self, name, why="none fit"):
+        """Disable ``controls[name]`` with ``why`` in its description (the settings fit no
+        window); the next `fit_slider` enables it again."""
+        slider = self.controls[name]
+        base = self._descriptions.setdefault(name, slider.description)
+        slider.disabled = True
+        slider.description = f"{base} ({why})"
+
+
+def integer(func, name, value, lo=1, hi=None):
+    """``value`` checked to be an integer from ``lo`` (to ``hi``): TypeError for a wrong type
+    (a float, a bool, a string), ValueError for a value out of range, as the library does."""
+    value = V.positive_int(func, name, value, minimum=lo)
+    if hi is not None and value > hi:
+        raise ValueError(f"{func}: {name} must be an integer from {lo} to {hi}, got {value}")
+    return value
+
+
+def number(func, name, value, lo, hi):
+    """``value`` checked to be a real number from ``lo`` to ``hi`` (TypeError for a wrong type,
+    ValueError out of range)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{func}: {name} must be a number, got {value!r}")
+    if not lo <= value <= hi:
+        raise ValueError(f"{func}: {name} must be a number from {lo} to {hi}, got {value!r}")
+    return float(value)
+
+
+def one_of(func, name, value, options):
+    """``value`` checked to be one of ``options`` (ValueError listing them otherwise)."""
+    if isinstance(value, (bool, np.bool_)) or value not in options:
+        raise ValueError(f"{func}: {name} must be one of {tuple(options)}, got {value!r}")
+    return value
+
+
+def numeric_array(func, name, value):
+    """``value`` as an array of finite real numbers, checked by the library's own rules
+    (TypeError for text, ValueError naming the argument for NaN or infinite values, not a
+    message about a window); its dtype is kept (uint8 photos stay photos)."""
+    if not (isinstance(value, np.ndarray) and value.dtype.kind in "biu"):  # ints are finite
+        V.as_float_array(func, name, value)
+    return np.asarray(value)
+
+
+def kernel_arg(func, kernel):
+    """A preset name (spelled in any case, ``_`` for a space) from ``KERNEL_NAMES``, returned
+    in its canonical spelling, or the filter values as a checked array."""
+    from ..viz.kernels import KERNEL_NAMES
+
+    if isinstance(kernel, str):
+        name = kernel.lower().replace("_", " ")
+        if name not in KERNEL_NAMES:
+            raise ValueError(f"{func}: kernel must be one of {KERNEL_NAMES} or an array, "
+                             f"got {kernel!r}")
+        return name
+    return numeric_array(func, "kernel", kernel)
+
+
+def small_matrix(func, name, value):
+    """``value`` checked to be a 2-D matrix of finite numbers, at most SMALL x SMALL."""
+    arr = numeric_array(func, name, value)
+    if arr.ndim != 2 or min(arr.shape) < 1 or max(arr.shape) > SMALL:
+        raise ValueError(f"{func}: {name} must be a 2-D matrix of at most "
+                         f"{SMALL}x{SMALL}, got shape {arr.shape}")
+    return arr
+
 
 def as_display_array(image, func, name="image"):
     """Check an input image for an explorer: 2-D or (H, W, 3), finite numbers."""
     if image is None:
         return None
-    arr = np.asarray(image)
-    if arr.dtype == object or arr.dtype.kind not in "biuf":
-        raise TypeError(f"{func}: {name} must be an array of numbers, got dtype {arr.dtype}")
+    arr = numeric_array(func, name, image)
     if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (3, 4))):
         raise ValueError(f"{func}: {name} must have shape (H, W) or (H, W, 3), got {arr.shape}")
     if arr.ndim == 3:
         arr = arr[:, :, :3]
     if min(arr.shape[:2]) < 1:
         raise ValueError(f"{func}: {name} must not be empty, got shape {arr.shape}")
-    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
-        raise ValueError(f"{func}: {name} contains NaN or infinite values")
     return arr

@@ -5,27 +5,28 @@ import html
 
 import numpy as np
 
-from ..viz import _compute as C
-from ..viz import _raster as R
-from ._base import Explorer, Panel, int_slider
+from .. import _display as D
+from .. import _explore as C
+from . import _raster as R
+from ._base import Explorer, Panel, int_slider, integer
 
 __all__ = ["arithmetic_explorer", "ArithmeticExplorer", "arithmetic_images"]
 
 
 def arithmetic_images(s, padding, cell=44):
-    """(input image, output image) for an :func:`~cnnlab.viz._compute.arithmetic_state`."""
+    """(input image, output image) for an :func:`cnnlab._explore.arithmetic_state`."""
     rows, cols = np.nonzero(s["taps"])
-    taps = [(r, c, 1, 1, R.HIGHLIGHT, 4) for r, c in zip(rows, cols)]
+    taps = [box + (D.HIGHLIGHT, 4) for box in C.taps_boxes(s["taps"])]
     span = (rows.min(), cols.min(), rows.max() - rows.min() + 1, cols.max() - cols.min() + 1,
-            R.HIGHLIGHT, 1)
-    left = R.matrix_image(s["coverage"], cell=cell, cmap="cividis", vmin=0,
-                          vmax=max(int(s["coverage"].max()), 1), pad=(padding, padding),
+            D.HIGHLIGHT, 1)
+    left = R.matrix_image(s["coverage"], cell=cell, cmap=D.SEQUENTIAL, vmin=0,
+                          vmax=max(int(s["coverage"].max()), 1), pad=padding,
                           boxes=[span] + taps)
     out = s["out"]
     index = np.arange(out * out).reshape(out, out)
     i, j = s["cell"]
     right = R.matrix_image(index, cell=cell, cmap="Greys", vmin=0, vmax=10 ** 9,
-                           boxes=[(i, j, 1, 1, R.SECOND, 4)])
+                           boxes=[(i, j, 1, 1, D.SECOND, 4)])
     return left, right
 
 
@@ -53,18 +54,16 @@ class ArithmeticExplorer(Explorer):
 
     def _draw(self):
         c = {k: w.value for k, w in self.controls.items()}
+        C.check_grid("arithmetic_explorer", c["input_size"], c["padding"])
         value, text = C.size_formula(c["input_size"], c["filter_size"], c["stride"],
                                      c["padding"], c["dilation"])
-        count = value * value
-        pos = self.controls["position"]
-        if pos.max != count - 1:
-            with self.quietly():
-                pos.max = count - 1
+        self.fit_slider("position", value * value - 1)
         s = C.arithmetic_state(c["input_size"], c["filter_size"], c["stride"], c["padding"],
-                               c["dilation"], pos.value)
+                               c["dilation"], self.controls["position"].value)
         self.state, self.output_length = s, value
         p = c["padding"]
-        cell = R.fit_cell(s["size"], s["size"], target=400, hi=48)
+        # large grids get small cells without numbers (the colours still show the counts)
+        cell = R.fit_cell(s["size"], s["size"], target=400, lo=10, hi=48)
         left, right = arithmetic_images(s, p, cell=cell)
         self.panels[0].set(left)
         self.panels[1].set(right)
@@ -81,6 +80,7 @@ class ArithmeticExplorer(Explorer):
         self.set_info("<br>".join(html.escape(t) for t in plain.split("\n")), plain)
 
     def _on_message(self):
+        self.freeze_slider("position")
         self.state = None
         self.output_length = None
         for p in self.panels:
@@ -101,12 +101,12 @@ def arithmetic_explorer(input_size=5, filter_size=3, padding=1, stride=2, dilati
     ArithmeticExplorer
         An ipywidgets VBox. ``controls``: "input_size", "filter_size", "padding", "stride",
         "dilation", "position"; ``output_length``; ``state`` (coverage counts, taps);
-        ``info`` (the formula with the numbers); ``message`` when nothing fits.
+        ``info`` (the formula with the numbers); ``message`` when nothing fits or the padded
+        grid is larger than 40 x 40 (too big to draw cell by cell: the widget is built and says
+        so). "position" is disabled, saying why, while there is only one output cell.
     """
-    for name, value, lo in (("input_size", input_size, 1), ("filter_size", filter_size, 1),
-                            ("padding", padding, 0), ("stride", stride, 1),
-                            ("dilation", dilation, 1)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < lo:
-            raise ValueError(f"arithmetic_explorer: {name} must be an integer >= {lo}, "
-                             f"got {value!r}")
-    return ArithmeticExplorer(input_size, filter_size, padding, stride, dilation)
+    func = "arithmetic_explorer"
+    args = [integer(func, name, value, lo) for name, value, lo in (
+        ("input_size", input_size, 1), ("filter_size", filter_size, 1), ("padding", padding, 0),
+        ("stride", stride, 1), ("dilation", dilation, 1))]
+    return ArithmeticExplorer(*args)

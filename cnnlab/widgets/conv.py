@@ -5,48 +5,37 @@ import html
 import ipywidgets as W
 import numpy as np
 
-from ..viz import _compute as C
-from ..viz import _raster as R
+from .. import _display as D
+from .. import _explore as C
 from ..viz.kernels import KERNEL_NAMES, get_kernel
-from ._base import Explorer, Panel, as_display_array, int_slider, toggle
+from . import _raster as R
+from ._base import (Explorer, Panel, as_display_array, int_slider, integer, kernel_arg, one_of,
+                    toggle)
 
 __all__ = ["conv_explorer", "ConvExplorer", "output_display"]
 
 
 def output_display(out, small, value_range=(0.0, 255.0)):
-    """Colour choice for a feature map: the photo's grey scale when it stays in the photo's
+    """A feature map drawn with the course's colour rules (:func:`cnnlab._display.map_display`,
+    shared with the static twin): the photo's grey scale when it stays in the photo's
     ``value_range``, a diverging map centred on zero when it has signs, cividis otherwise.
     Returns a PIL image."""
-    lo, hi = (float(out.min()), float(out.max())) if out.size else (0.0, 1.0)
-    r_lo, r_hi = value_range
-    inside = lo >= r_lo - 1e-9 and hi <= r_hi + 1e-9
-    if out.ndim == 3:  # colour output, one map per channel
-        if small:
-            return R.matrix_image(out.mean(axis=2))
-        if inside:
-            return R.photo_image(R.colorize(out, vmin=r_lo, vmax=r_hi))
-        m = max(abs(lo), abs(hi)) or 1.0
-        return R.photo_image(R.colorize(out, vmin=-m, vmax=m))
-    if small:
-        return R.matrix_image(out)
-    if inside:
-        return R.photo_image(out, cmap=R.PHOTO, vmin=r_lo, vmax=r_hi)
-    if lo < 0:  # signed: symmetric limits, set by the strong responses, not the few strongest
-        m = C.bright_max(np.abs(out))
-        return R.photo_image(out, cmap=R.DIVERGING, vmin=-m, vmax=m)
-    return R.photo_image(out, cmap=R.SEQUENTIAL, vmin=lo, vmax=C.bright_max(out))
+    shown = D.map_display(out, small, value_range)
+    if shown["kind"] == "grid":
+        return R.matrix_image(shown["array"])
+    if shown["kind"] == "rgb":
+        return R.photo_image(shown["array"])
+    return R.photo_image(shown["array"], cmap=shown["cmap"], vmin=shown["vmin"],
+                         vmax=shown["vmax"])
 
 
 def input_display(image, padding, value_range=(0.0, 255.0)):
     """The input with its padding: tinted cells for a small matrix, an orange frame for a photo."""
     xp = C.padded(image, padding)
-    if C.is_small(image):
+    if D.is_small(image):
         gray = xp.mean(axis=2) if xp.ndim == 3 else xp
-        return R.matrix_image(gray, cmap="cividis", pad=(padding, padding)), False
-    lo, hi = value_range
-    if xp.ndim == 3:
-        return R.photo_image(R.colorize(xp, vmin=lo, vmax=hi), pad=(padding, padding)), True
-    return R.photo_image(xp, cmap=R.PHOTO, vmin=lo, vmax=hi, pad=(padding, padding)), True
+        return R.matrix_image(gray, cmap=D.SEQUENTIAL, pad=padding), False
+    return R.photo_image(D.to_gray8(xp, value_range), pad=(padding, padding)), True
 
 
 class ConvExplorer(Explorer):
@@ -55,10 +44,11 @@ class ConvExplorer(Explorer):
     title_text = "Convolution explorer"
     hint = "Add padding or choose a smaller filter."
 
-    def __init__(self, image, kernel="sobel x", size=3, stride=1, padding=0, relu=False, seed=0):
+    def __init__(self, image, kernel="sobel x", size=3, stride=1, padding=0, relu=False, seed=0,
+                 notice=""):
         self.image = C.as_work_array(image)
-        self.small = C.is_small(self.image)
-        self.value_range = C.value_range(self.image)
+        self.small = D.is_small(self.image)
+        self.value_range = D.value_range(self.image)
         self._rng = np.random.default_rng(seed)
         names = list(KERNEL_NAMES) + ["custom"]
         custom = not isinstance(kernel, str)
@@ -85,7 +75,7 @@ class ConvExplorer(Explorer):
         panels = [Panel("input", width), Panel("filter"), Panel("feature map", width)]
         grid_box = W.HBox([W.HTML('<div class="cnnlab-panel-title">filter values</div>'),
                            self._grid], layout=W.Layout(align_items="center"))
-        super().__init__(controls, panels, extra=[grid_box])
+        super().__init__(controls, panels, extra=[grid_box], notice=notice)
         for row in self.cells:
             for cell in row:
                 cell.observe(self._on_cell, names="value")
@@ -185,6 +175,7 @@ def conv_explorer(image=None, kernel="sobel x", size=3, stride=1, padding=0, rel
     image : array_like, shape (H, W) or (H, W, 3), optional
         A photo (uint8 0..255) or a small matrix (at most 16 x 16, drawn with numbers in the
         cells). Default: the 512 x 512 cameraman photo. Colour photos are filtered per channel.
+        Photos larger than 512 pixels a side are shrunk (blocks averaged; ``notice`` says so).
     kernel : str or array_like, shape (3, 3) or (5, 5)
         A preset name from :data:`cnnlab.viz.kernels.KERNEL_NAMES` or the filter values.
     size : {3, 5}
@@ -202,17 +193,16 @@ def conv_explorer(image=None, kernel="sobel x", size=3, stride=1, padding=0, rel
         An ipywidgets VBox. ``controls``: "kernel" (preset), "size", "stride", "padding", "relu";
         ``cells``: the 5 x 5 grid of filter-value boxes (the top-left size x size are used);
         ``kernel``: the current filter; ``output``: the feature map (None when the settings do
-        not fit); ``message``: why not; ``info``: the output-size formula with the numbers.
+        not fit); ``message``: why not; ``info``: the output-size formula with the numbers;
+        ``notice``: a remark about the input (that it was shrunk), else "".
     """
-    image = as_display_array(C.default_photo() if image is None else image, "conv_explorer")
-    if isinstance(kernel, str) and kernel.lower().replace("_", " ") in KERNEL_NAMES:
-        kernel = kernel.lower().replace("_", " ")
-    elif isinstance(kernel, str):
-        raise ValueError(f"conv_explorer: kernel must be one of {KERNEL_NAMES} or an array, "
-                         f"got {kernel!r}")
-    if size not in (3, 5):
-        raise ValueError(f"conv_explorer: size must be 3 or 5, got {size!r}")
-    for name, value, lo in (("stride", stride, 1), ("padding", padding, 0)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < lo:
-            raise ValueError(f"conv_explorer: {name} must be an integer >= {lo}, got {value!r}")
-    return ConvExplorer(image, kernel, size, stride, padding, bool(relu), seed)
+    func = "conv_explorer"
+    image = as_display_array(C.default_photo() if image is None else image, func)
+    kernel = kernel_arg(func, kernel)
+    one_of(func, "size", size, (3, 5))
+    stride = integer(func, "stride", stride, 1)
+    padding = integer(func, "padding", padding, 0)
+    shrunk, k = C.shrink(image)
+    notice = C.shrink_note("image", image.shape, shrunk.shape, k) if k > 1 else ""
+    seed = integer(func, "seed", seed, 0)
+    return ConvExplorer(shrunk, kernel, size, stride, padding, bool(relu), seed, notice)

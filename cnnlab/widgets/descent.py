@@ -5,11 +5,12 @@ import html
 import ipywidgets as W
 import numpy as np
 
-from ..viz import _charts as G
-from ..viz import _learning as L
-from ..viz import _raster as R
-from ..viz._learning import FILTER_LIMIT, divergence_text, summary_lines
-from ._base import Explorer, Panel, int_slider
+from .. import _display as D
+from .. import _explore_learning as L
+from .._explore_learning import FILTER_LIMIT, divergence_text, summary_lines
+from . import _charts as G
+from . import _raster as R
+from ._base import Explorer, Panel, int_slider, integer, one_of
 
 __all__ = ["gradient_descent_explorer", "GradientDescentExplorer", "LEARNING_RATES", "MOMENTA"]
 
@@ -45,7 +46,7 @@ class GradientDescentExplorer(Explorer):
 
     @staticmethod
     def _filter_image(w):
-        return R.matrix_image(w, cell=48, cmap=R.DIVERGING, vmin=-FILTER_LIMIT, vmax=FILTER_LIMIT)
+        return R.matrix_image(w, cell=48, cmap=D.DIVERGING, vmin=-FILTER_LIMIT, vmax=FILTER_LIMIT)
 
     def update(self):
         super().update()
@@ -60,12 +61,12 @@ class GradientDescentExplorer(Explorer):
         series = []
         if run["plain"] is not None:
             series.append((run["plain"]["losses"], _GREY, 2))
-        series.append((run["losses"], R.SECOND, 3))
-        marks = [(len(run["losses"]) - 1, run["losses"][-1], R.HIGHLIGHT)] if run["diverged"] else []
+        series.append((run["losses"], D.SECOND, 3))
+        marks = [(len(run["losses"]) - 1, run["losses"][-1], D.HIGHLIGHT)] if run["diverged"] else []
         values = np.concatenate([s for s, _, _ in series])
         lo = min(1e-4, float(values[values > 0].min()))
         hi = max(0.1, min(float(values.max()), 1e6))
-        legend = [(f"lr {lr:g}, momentum {mom:g}", R.SECOND)]
+        legend = [(f"lr {lr:g}, momentum {mom:g}", D.SECOND)]
         if run["plain"] is not None:
             legend.append(("plain descent, same lr", _GREY))
         self.panels[0].set(G.line_chart(series, x_max=steps, y_range=(lo, hi), marks=marks,
@@ -116,13 +117,10 @@ def gradient_descent_explorer(lr=0.1, momentum=0.0, steps=100, seed=0):
     True
     """
     func = "gradient_descent_explorer"
-    if lr not in LEARNING_RATES:
-        raise ValueError(f"{func}: lr must be one of {LEARNING_RATES}, got {lr!r}")
-    if momentum not in MOMENTA:
-        raise ValueError(f"{func}: momentum must be one of {MOMENTA}, got {momentum!r}")
-    if isinstance(steps, bool) or not isinstance(steps, int) or not 10 <= steps <= 500 \
-            or steps % 10:
+    one_of(func, "lr", lr, LEARNING_RATES)
+    one_of(func, "momentum", momentum, MOMENTA)
+    steps = integer(func, "steps", steps, 10, 500)
+    if steps % 10:
         raise ValueError(f"{func}: steps must be a multiple of 10 from 10 to 500, got {steps!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"{func}: seed must be a non-negative integer, got {seed!r}")
+    seed = integer(func, "seed", seed, 0)
     return GradientDescentExplorer(L.lesson08_problem(seed), lr, momentum, steps)

@@ -5,9 +5,10 @@ import html
 import ipywidgets as W
 import numpy as np
 
-from ..viz import _compute as C
-from ..viz import _raster as R
-from ._base import Explorer, Panel, int_slider
+from .. import _display as D
+from .. import _explore as C
+from . import _raster as R
+from ._base import Explorer, Panel, int_slider, integer, numeric_array
 
 __all__ = ["feature_map_explorer", "FeatureMapExplorer", "layer_image"]
 
@@ -20,12 +21,12 @@ def layer_image(out, tile=110):
         return R.Image.fromarray(R.montage(out, tile=tile, signed=signed, gap=6))
     flat = out.reshape(1, -1)
     if flat.shape[1] <= 16:
-        vmin, vmax, cmap = R.limits(flat, signed)
+        vmin, vmax, cmap = D.limits(flat, signed)
         return R.matrix_image(flat, cell=48, cmap=cmap, vmin=vmin, vmax=vmax)
     cols = int(np.ceil(np.sqrt(flat.shape[1])))
     grid = np.zeros(cols * cols)
     grid[:flat.shape[1]] = flat[0]
-    vmin, vmax, cmap = R.limits(flat, signed)
+    vmin, vmax, cmap = D.limits(flat, signed)
     return R.photo_image(grid.reshape(cols, cols), cmap=cmap, vmin=vmin, vmax=vmax,
                          scale=max(1, 320 // cols))
 
@@ -52,6 +53,7 @@ class FeatureMapExplorer(Explorer):
         self._cache = {}
         self.maps = None
         super().__init__(controls, [Panel("input"), Panel("feature maps")])
+        self.fit_slider("image", len(images) - 1)
         self.update()
 
     def outputs(self, index):
@@ -66,11 +68,8 @@ class FeatureMapExplorer(Explorer):
         name, out = self.outputs(k)[li]
         self.maps = out
         img = self.images[k]
-        shown = img[0] if img.shape[0] == 1 else np.clip(img[:3].transpose(1, 2, 0), 0, 255)
         scale = max(1, 160 // max(img.shape[1:]))
-        vmin = 0 if shown.min() >= 0 else None
-        self.panels[0].set(R.photo_image(shown, cmap=R.PHOTO if shown.ndim == 2 else None,
-                                         vmin=vmin, scale=scale))
+        self.panels[0].set(R.photo_image(D.sample_picture(img), scale=scale))
         label = "" if self.labels is None else f" (label {self.labels[k]})"
         self.panels[0].set_title(f"image {k}{label}")
         self.panels[1].set(layer_image(out))
@@ -97,16 +96,23 @@ def feature_map_explorer(model, images, labels=None, layer=0):
     Returns
     -------
     FeatureMapExplorer
-        An ipywidgets VBox. ``controls``: "image" (index), "layer" (index into
+        An ipywidgets VBox. ``controls``: "image" (index; disabled, saying why, for a single
+        image), "layer" (index into
         ``model.layers``); ``maps``: the chosen layer's output for the chosen image, (C, H, W)
         or (D,); ``outputs(i)``: every layer's output for image i; ``info``, ``message``.
     """
     if not hasattr(model, "layers") or not hasattr(model, "forward"):
         raise TypeError(f"feature_map_explorer: model must be a cnnlab Sequential, got "
                         f"{type(model).__name__}")
-    images = C.as_samples(images)
-    if not isinstance(layer, (int, np.integer)) or not 0 <= layer < len(model.layers):
-        raise ValueError(f"feature_map_explorer: layer must be an index 0..{len(model.layers) - 1}, "
+    func = "feature_map_explorer"
+    images = C.as_samples(numeric_array(func, "images", images), func)
+    if max(images.shape[2:]) > C.MAX_PHOTO:
+        raise ValueError(f"{func}: images of {images.shape[2]}\u00d7{images.shape[3]} are too "
+                         f"large to explore live (at most {C.MAX_PHOTO} pixels a side); pass "
+                         "smaller images, e.g. images[:, ::4, ::4]")
+    layer = integer(func, "layer", layer, 0)
+    if layer >= len(model.layers):
+        raise ValueError(f"{func}: layer must be an index 0..{len(model.layers) - 1}, "
                          f"got {layer!r}")
     if labels is not None and len(labels) != len(images):
         raise ValueError(f"feature_map_explorer: labels has {len(labels)} entries but images "

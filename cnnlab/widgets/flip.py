@@ -5,20 +5,14 @@ import html
 import ipywidgets as W
 import numpy as np
 
-from ..viz import _compute as C
-from ..viz import _raster as R
+from .. import _display as D
+from .. import _explore as C
+from .._explore import FLIP_STEPS, flip_step
 from ..viz.kernels import KERNEL_NAMES, get_kernel
-from ._base import Explorer, Panel, int_slider
+from . import _raster as R
+from ._base import Explorer, Panel, int_slider, integer, kernel_arg, small_matrix
 
 __all__ = ["flip_explorer", "FlipExplorer", "FLIP_STEPS", "flip_step"]
-
-FLIP_STEPS = ("the filter", "flipped top to bottom", "and left to right (rotated 180\u00b0)")
-
-
-def flip_step(kernel, step):
-    """The kernel after ``step`` flips: 0 none, 1 rows reversed, 2 rows and columns reversed."""
-    kernel = np.asarray(kernel)
-    return kernel if step == 0 else kernel[::-1] if step == 1 else kernel[::-1, ::-1]
 
 
 class FlipExplorer(Explorer):
@@ -54,18 +48,18 @@ class FlipExplorer(Explorer):
         s = C.flip_state(self.image, self.kernel)
         self.state = s
         cell = 44
-        self.panels[0].set(R.matrix_image(self.image, cell=cell, cmap="cividis"))
+        self.panels[0].set(R.matrix_image(self.image, cell=cell, cmap=D.SEQUENTIAL))
         self.panels[1].set(R.matrix_image(self.kernel, cell=cell))
         self.panels[2].set(R.matrix_image(flip_step(self.kernel, step), cell=cell))
         self.panels[2].set_title(FLIP_STEPS[step])
-        vmin, vmax, cmap = R.limits(np.concatenate([s["correlation"].ravel(),
+        vmin, vmax, cmap = D.limits(np.concatenate([s["correlation"].ravel(),
                                                     s["convolution"].ravel()]))
         for panel, key in ((self.panels[3], "correlation"), (self.panels[4], "convolution")):
             panel.set(R.matrix_image(s[key], cell=cell, cmap=cmap, vmin=vmin, vmax=vmax))
         same = ("the filter is symmetric under a 180\u00b0 turn, so both give the same map"
                 if s["symmetric"] else "the filter is not symmetric, so the maps differ")
         plain = (f"convolution = cross-correlation with the flipped filter; "
-                 f"largest difference {R.fmt_number(s['difference'], False)}: {same}")
+                 f"largest difference {D.fmt_number(s['difference'], False)}: {same}")
         self.set_info(html.escape(plain), plain)
 
 
@@ -89,17 +83,12 @@ def flip_explorer(image=None, kernel="sobel x", seed=0):
         ``state``: dict with "correlation", "convolution", "flipped", "difference",
         "symmetric"; ``info``.
     """
-    image = C.small_matrix(7, 7) if image is None else image
-    arr = C.small_matrix_arg("flip_explorer", "image", image)
-    if isinstance(kernel, str):
-        kernel = kernel.lower().replace("_", " ")
-        if kernel not in KERNEL_NAMES:
-            raise ValueError(f"flip_explorer: kernel must be one of {KERNEL_NAMES} or an array, "
-                             f"got {kernel!r}")
-    else:
-        k = np.asarray(kernel)
-        if k.ndim != 2 or k.dtype.kind not in "biuf" or k.shape[0] > arr.shape[0] \
-                or k.shape[1] > arr.shape[1]:
-            raise ValueError(f"flip_explorer: kernel must be a 2-D array no larger than the image "
-                             f"{arr.shape}, got shape {k.shape}")
-    return FlipExplorer(arr, kernel, seed)
+    func = "flip_explorer"
+    arr = small_matrix(func, "image", C.small_matrix(7, 7) if image is None else image)
+    kernel = kernel_arg(func, kernel)
+    if not isinstance(kernel, str):
+        if kernel.ndim != 2 or min(kernel.shape) < 1 or kernel.shape[0] > arr.shape[0] \
+                or kernel.shape[1] > arr.shape[1]:
+            raise ValueError(f"{func}: kernel must be a 2-D array no larger than the image "
+                             f"{arr.shape}, got shape {kernel.shape}")
+    return FlipExplorer(arr, kernel, integer(func, "seed", seed, 0))

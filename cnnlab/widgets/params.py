@@ -6,9 +6,10 @@ import ipywidgets as W
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..viz import _compute as C
-from ..viz import _raster as R
-from ._base import Explorer, Panel, int_slider, toggle
+from .. import _display as D
+from .. import _explore as C
+from . import _raster as R
+from ._base import Explorer, Panel, int_slider, integer, one_of, toggle
 
 __all__ = ["param_counter", "ParamCounter", "bar_chart"]
 
@@ -24,7 +25,7 @@ def _power_of_ten(d):
     return "1" if d == 0 else "10" if d == 1 else "10" + str(d).translate(_SUPERSCRIPT)
 
 
-def bar_chart(values, labels, colors=(R.SECOND, R.HIGHLIGHT), width=720, decades=None):
+def bar_chart(values, labels, colors=(D.SECOND, D.HIGHLIGHT), width=720, decades=None):
     """Horizontal bars on a log10 axis, drawn with Pillow; returns a PIL image."""
     decades = decades or max(1, int(np.ceil(np.log10(max(max(values), 10)))))
     left, right, top, bar, gap = 170, 150, 16, 44, 20
@@ -115,11 +116,11 @@ def param_counter(image_size=256, channels=3, hidden=1000, filters=32, filter_si
     >>> param_counter(256, 3, 1000).counts["dense"]
     196609000
     """
-    for name, value, options in (("image_size", image_size, IMAGE_SIZES), ("channels", channels, (1, 3)),
-                                 ("hidden", hidden, HIDDEN)):
-        if value not in options:
-            raise ValueError(f"param_counter: {name} must be one of {options}, got {value!r}")
-    for name, value in (("filters", filters), ("filter_size", filter_size)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"param_counter: {name} must be a positive integer, got {value!r}")
-    return ParamCounter(image_size, channels, hidden, filters, filter_size)
+    func = "param_counter"
+    for name, value, options in (("image_size", image_size, IMAGE_SIZES),
+                                 ("channels", channels, (1, 3)), ("hidden", hidden, HIDDEN)):
+        integer(func, name, value, 1)
+        one_of(func, name, value, options)
+    filters = integer(func, "filters", filters, 1)
+    filter_size = integer(func, "filter_size", filter_size, 1)
+    return ParamCounter(int(image_size), int(channels), int(hidden), filters, filter_size)

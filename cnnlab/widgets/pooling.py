@@ -4,21 +4,21 @@ import html
 
 import numpy as np
 
-from ..viz import _compute as C
-from ..viz import _raster as R
-from ._base import Explorer, Panel, int_slider, toggle
+from .. import _display as D
+from .. import _explore as C
+from .._explore import MODES
+from . import _raster as R
+from ._base import (Explorer, Panel, as_display_array, int_slider, integer, one_of,
+                    small_matrix, toggle)
 
-__all__ = ["pooling_explorer", "PoolingExplorer", "window_boxes"]
-
-MODES = ("max", "avg", "sum")
+__all__ = ["pooling_explorer", "PoolingExplorer", "window_boxes", "MODES"]
 
 
 def window_boxes(shape, size, stride, current):
     """Outlines of every pooling window (thin blue) and of the current one (thick orange)."""
-    oh, ow = shape
-    boxes = [(i * stride, j * stride, size, size, R.SECOND, 1) for i in range(oh) for j in range(ow)]
     i, j = current
-    return boxes + [(i * stride, j * stride, size, size, R.HIGHLIGHT, 4)]
+    return ([box + (D.SECOND, 1) for box in C.pool_windows(shape, size, stride)]
+            + [(i * stride, j * stride, size, size, D.HIGHLIGHT, 4)])
 
 
 class PoolingExplorer(Explorer):
@@ -27,7 +27,7 @@ class PoolingExplorer(Explorer):
     title_text = "Pooling explorer"
     hint = "Choose a smaller window."
 
-    def __init__(self, x, small, mode, size, stride):
+    def __init__(self, x, small, mode, size, stride, notice=""):
         self.x = np.asarray(x, dtype=np.float32)
         self.small = np.asarray(small, dtype=np.float64)
         controls = {
@@ -42,8 +42,8 @@ class PoolingExplorer(Explorer):
         self.feature_output = None  # pooled feature map
         self.state = None
         self._feature_key = None
-        self._x_max = C.bright_max(self.x)
-        super().__init__(controls, panels, rows=[panels[:2], panels[2:]])
+        self._x_max = D.bright_max(self.x)
+        super().__init__(controls, panels, rows=[panels[:2], panels[2:]], notice=notice)
         self.update()
 
     def _on_change(self, change=None):
@@ -61,41 +61,39 @@ class PoolingExplorer(Explorer):
         n_h, n_w = self.small.shape
         out_h, text_h = C.size_formula(n_h, size, stride, 0)
         out_w, _ = C.size_formula(n_w, size, stride, 0)
-        pos = self.controls["position"]
-        if pos.max != out_h * out_w - 1:
-            with self.quietly():
-                pos.max = out_h * out_w - 1
-        s = C.pool_state(self.small, size, stride, mode, pos.value)
+        self.fit_slider("position", out_h * out_w - 1)
+        s = C.pool_state(self.small, size, stride, mode, self.controls["position"].value)
         self.state, self.output = s, s["output"]
         cell = R.fit_cell(n_h, n_w, target=330, hi=56)
-        self.panels[0].set(R.matrix_image(self.small, cell=cell, cmap="cividis",
+        self.panels[0].set(R.matrix_image(self.small, cell=cell, cmap=D.SEQUENTIAL,
                                           boxes=window_boxes(s["output"].shape, size, stride,
                                                              s["cell"])))
         i, j = s["cell"]
         lim = ({"vmin": float(self.small.min()), "vmax": float(self.small.max()) or 1.0}
                if mode != "sum" else {})
-        self.panels[1].set(R.matrix_image(s["output"], cell=cell, cmap="cividis",
-                                          boxes=[(i, j, 1, 1, R.HIGHLIGHT, 4)], **lim))
+        self.panels[1].set(R.matrix_image(s["output"], cell=cell, cmap=D.SEQUENTIAL,
+                                          boxes=[(i, j, 1, 1, D.HIGHLIGHT, 4)], **lim))
         self.panels[1].set_title(f"{mode} pooled {out_h}\u00d7{out_w}")
         key = (mode, size, stride)
         if self._feature_key != key:  # the window slider alone does not change the big map
             self.feature_output = C.pool_state(self.x, size, stride, mode)["output"]
             self._feature_key = key
-        self.panels[2].set(R.photo_image(self.x, cmap="cividis", vmin=0, vmax=self._x_max),
+        self.panels[2].set(R.photo_image(self.x, cmap=D.SEQUENTIAL, vmin=0, vmax=self._x_max),
                            photo=True)
         self.panels[2].set_title(f"feature map {self.x.shape[0]}\u00d7{self.x.shape[1]}")
-        self.panels[3].set(R.photo_image(self.feature_output, cmap="cividis", vmin=0,
-                                         vmax=C.bright_max(self.feature_output)), photo=True)
+        self.panels[3].set(R.photo_image(self.feature_output, cmap=D.SEQUENTIAL, vmin=0,
+                                         vmax=D.bright_max(self.feature_output)), photo=True)
         fh, fw = self.feature_output.shape
         self.panels[3].set_title(f"{mode} pooled {fh}\u00d7{fw}")
-        values = ", ".join(R.fmt_number(v, True) if float(v).is_integer() else f"{v:.2f}"
+        values = ", ".join(D.fmt_number(v, True) if float(v).is_integer() else f"{v:.2f}"
                            for v in s["window"].ravel())
-        result = R.fmt_number(float(s["output"][i, j]), False)
+        result = D.fmt_number(float(s["output"][i, j]), False)
         plain = (f"window ({i}, {j}): {mode} of [{values}] = {result}\n"
                  f"output size = {text_h}")
         self.set_info("<br>".join(html.escape(t) for t in plain.split("\n")), plain)
 
     def _on_message(self):
+        self.freeze_slider("position")
         self.state = self.output = self.feature_output = self._feature_key = None
         for p in (self.panels[1], self.panels[3]):
             p.clear()
@@ -109,6 +107,7 @@ def pooling_explorer(x=None, small=None, mode="max", size=2, stride=None):
     ----------
     x : array_like, shape (H, W), optional
         A real feature map. Default: ReLU of the Sobel-x response of the cameraman photo.
+        Maps larger than 512 pixels a side are shrunk (blocks averaged; ``notice`` says so).
     small : array_like, shape (H, W), optional
         A small matrix drawn with its numbers (at most 16 x 16). Default: a 6 x 6 matrix of
         integers 0..9 (seeded).
@@ -120,23 +119,18 @@ def pooling_explorer(x=None, small=None, mode="max", size=2, stride=None):
     -------
     PoolingExplorer
         An ipywidgets VBox. ``controls``: "mode", "size", "stride", "position" (which window of
-        the small matrix is highlighted); ``output`` (pooled small matrix), ``feature_output``
+        the small matrix is highlighted; disabled, saying why, when there is only one);
+        ``output`` (pooled small matrix), ``feature_output``
         (pooled feature map), ``state`` (current window and its values), ``info``, ``message``.
     """
-    if mode not in MODES:
-        raise ValueError(f"pooling_explorer: mode must be one of {MODES}, got {mode!r}")
-    stride = size if stride is None else stride
-    for name, value in (("size", size), ("stride", stride)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"pooling_explorer: {name} must be a positive integer, got {value!r}")
-    x = C.demo_feature_map() if x is None else x
-    small = C.small_matrix() if small is None else small
-    for name, arr, limit in (("x", x, None), ("small", small, C.SMALL)):
-        a = np.asarray(arr)
-        if a.dtype.kind not in "biuf":
-            raise TypeError(f"pooling_explorer: {name} must be an array of numbers, got {a.dtype}")
-        if a.ndim != 2 or min(a.shape) < 1 or (limit and max(a.shape) > limit):
-            extra = f" of at most {limit}x{limit}" if limit else ""
-            raise ValueError(f"pooling_explorer: {name} must be a 2-D array{extra}, "
-                             f"got shape {a.shape}")
-    return PoolingExplorer(x, small, mode, size, stride)
+    func = "pooling_explorer"
+    one_of(func, "mode", mode, MODES)
+    size = integer(func, "size", size, 1)
+    stride = size if stride is None else integer(func, "stride", stride, 1)
+    x = as_display_array(C.demo_feature_map() if x is None else x, func, "x")
+    if x.ndim != 2:
+        raise ValueError(f"{func}: x must be a 2-D array, got shape {x.shape}")
+    small = small_matrix(func, "small", C.small_matrix() if small is None else small)
+    shrunk, k = C.shrink(x)
+    notice = C.shrink_note("feature map x", x.shape, shrunk.shape, k) if k > 1 else ""
+    return PoolingExplorer(shrunk, small, mode, size, stride, notice)

@@ -5,10 +5,11 @@ import html
 import ipywidgets as W
 import numpy as np
 
-from ..viz import _learning as L
-from ..viz import _raster as R
-from ..viz._learning import field_text
-from ._base import Explorer, Panel, as_display_array, int_slider
+from .. import _display as D
+from .. import _explore as C
+from .. import _explore_learning as L
+from . import _raster as R
+from ._base import Explorer, Panel, as_display_array, int_slider, integer
 
 __all__ = ["receptive_field_explorer", "ReceptiveFieldExplorer", "MAX_DEPTH", "LIMITS"]
 
@@ -29,7 +30,7 @@ class ReceptiveFieldExplorer(Explorer):
     title_text = "Receptive field: what one output pixel sees"
     hint = "Use fewer layers, a smaller kernel, stride or dilation."
 
-    def __init__(self, image, layers, depth):
+    def __init__(self, image, layers, depth, notice=""):
         self.image = image
         controls = {"depth": int_slider("layers", depth, 1, MAX_DEPTH)}
         for n in range(1, MAX_DEPTH + 1):
@@ -40,7 +41,7 @@ class ReceptiveFieldExplorer(Explorer):
         self._layers = L.overlay_layers(image)  # the photo as is and faded, computed once
         panels = [Panel(f"input {h}\u00d7{w}"), Panel("output")]
         self.state = None
-        super().__init__(controls, panels)
+        super().__init__(controls, panels, notice=notice)
         self.update()
 
     def _layout_controls(self):
@@ -67,8 +68,8 @@ class ReceptiveFieldExplorer(Explorer):
         boxes = []
         if s["neighbour"] is not None:
             (nt, nb), (nl, nr) = s["neighbour"]
-            boxes.append((nt, nl, nb - nt + 1, nr - nl + 1, R.SECOND, 2))
-        boxes.append((top, left, bottom - top + 1, right - left + 1, R.HIGHLIGHT, 3))
+            boxes.append((nt, nl, nb - nt + 1, nr - nl + 1, D.SECOND, 2))
+        boxes.append((top, left, bottom - top + 1, right - left + 1, D.HIGHLIGHT, 3))
         # Large photos go as JPEG (fast to encode; a 512 x 512 PNG costs about 60 ms).
         self.panels[0].set(R.photo_image(L.receptive_overlay(self.image, s, self._layers),
                                          boxes=boxes, scale=self._scale),
@@ -78,10 +79,10 @@ class ReceptiveFieldExplorer(Explorer):
         scale = max(1, 160 // max(oh, ow))
         m = 0 if scale >= 6 else int(np.ceil(6 / scale))  # a ring around a tiny pixel
         self.panels[1].set(R.photo_image(L.output_grid(s), scale=scale,
-                                         boxes=[(i - m, j - m, 2 * m + 1, 2 * m + 1, R.HIGHLIGHT,
+                                         boxes=[(i - m, j - m, 2 * m + 1, 2 * m + 1, D.HIGHLIGHT,
                                                  2)] if m else ()))
         self.panels[1].set_title(f"output {oh}\u00d7{ow}, pixel ({i}, {j})")
-        lines = field_text(s)
+        lines = L.field_text(s)
         self.set_info("<br>".join(html.escape(t) for t in lines), "\n".join(lines))
 
     def _on_message(self):
@@ -105,7 +106,8 @@ def receptive_field_explorer(image=None, layers=None, depth=4):
     Parameters
     ----------
     image : array_like, shape (H, W) or (H, W, 3), optional
-        Default: the cameraman photo at 128 x 128 (every 4th pixel).
+        Default: the cameraman photo at 128 x 128 (every 4th pixel). Photos larger than 512
+        pixels a side are shrunk (blocks averaged; ``notice`` says so).
     layers : sequence of 4 (kernel, stride, dilation) triples, optional
         The sliders' starting values (default: conv 3, pool 2, conv 3, pool 2).
     depth : int
@@ -131,16 +133,17 @@ def receptive_field_explorer(image=None, layers=None, depth=4):
     func = "receptive_field_explorer"
     image = as_display_array(L.default_field_photo() if image is None else image, func)
     layers = L.DEFAULT_FIELD_LAYERS if layers is None else layers
-    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) \
-            or not 1 <= depth <= MAX_DEPTH:
-        raise ValueError(f"{func}: depth must be an integer from 1 to {MAX_DEPTH}, got {depth!r}")
+    depth = integer(func, "depth", depth, 1, MAX_DEPTH)
     try:
-        triples = [tuple(int(v) for v in t) for t in layers]
-        ok = len(triples) == MAX_DEPTH and all(len(t) == 3 and min(t) >= 1 for t in triples) \
-            and all(float(v) == int(v) for t in layers for v in t)
-    except (TypeError, ValueError):
+        triples = [tuple(t) for t in layers]
+        ok = len(triples) == MAX_DEPTH and all(len(t) == 3 for t in triples)
+    except TypeError:
         ok = False
     if not ok:
         raise ValueError(f"{func}: layers must be {MAX_DEPTH} (kernel, stride, dilation) triples of "
                          f"positive integers, got {layers!r}")
-    return ReceptiveFieldExplorer(image, triples, int(depth))
+    triples = [tuple(integer(func, f"layers[{n}][{m}] ({key})", v, 1)
+                     for m, (key, v) in enumerate(zip(LIMITS, t))) for n, t in enumerate(triples)]
+    shrunk, k = C.shrink(image)
+    notice = C.shrink_note("image", image.shape, shrunk.shape, k) if k > 1 else ""
+    return ReceptiveFieldExplorer(shrunk, triples, depth, notice)

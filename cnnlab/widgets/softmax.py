@@ -2,13 +2,12 @@
 
 import html
 import math
-import numbers
 
 import numpy as np
 
-from ..viz import _charts as G
-from ..viz import _learning as L
-from ._base import Explorer, Panel, float_slider, toggle
+from .. import _explore_learning as L
+from . import _charts as G
+from ._base import Explorer, Panel, float_slider, integer, number, toggle
 
 __all__ = ["softmax_explorer", "SoftmaxExplorer"]
 
@@ -97,17 +96,16 @@ def softmax_explorer(logits=None, label=0, temperature=1.0, classes=None):
     """
     func = "softmax_explorer"
     z = np.asarray(L.DEFAULT_LOGITS if logits is None else logits)
-    if z.dtype.kind not in "biuf":
+    if z.dtype == object or z.dtype.kind not in "biuf":
         raise TypeError(f"{func}: logits must be numbers, got dtype {z.dtype}")
     if z.ndim != 1 or not 2 <= z.size <= 8:
         raise ValueError(f"{func}: logits must be 1-D with 2 to 8 scores, got shape {z.shape}")
     if not np.all(np.isfinite(z)) or np.abs(z).max() > 20:
         raise ValueError(f"{func}: logits must be finite numbers between -20 and 20, got {z.tolist()}")
-    if isinstance(label, bool) or not isinstance(label, numbers.Integral) or not 0 <= label < z.size:
+    label = integer(func, "label", label, 0)
+    if label >= z.size:
         raise ValueError(f"{func}: label must be a class 0..{z.size - 1}, got {label!r}")
-    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) \
-            or not 0.1 <= temperature <= 5:
-        raise ValueError(f"{func}: temperature must be a number from 0.1 to 5, got {temperature!r}")
+    temperature = number(func, "temperature", temperature, 0.1, 5)
     if classes is None:
         classes = [f"class {k}" for k in range(z.size)]
     elif isinstance(classes, str) or len(classes) != z.size:

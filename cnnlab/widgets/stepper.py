@@ -5,23 +5,13 @@ import html
 import ipywidgets as W
 import numpy as np
 
-from ..viz import _compute as C
-from ..viz import _raster as R
-from ._base import Explorer, Panel, int_slider
+from .. import _display as D
+from .. import _explore as C
+from .._explore import sum_text
+from . import _raster as R
+from ._base import Explorer, Panel, int_slider, integer, small_matrix
 
-__all__ = ["conv_stepper", "ConvStepper"]
-
-
-def _number(v):
-    return R.fmt_number(v, abs(v - round(v)) < 1e-9)
-
-
-def sum_text(xp_window, kernel, total, limit=12):
-    """``a×b + c×d + ... = total`` for the current window (shortened after ``limit`` terms)."""
-    terms = [f"{_number(a)}\u00d7{_number(b)}" for a, b in zip(np.ravel(xp_window), np.ravel(kernel))]
-    if len(terms) > limit:
-        terms = terms[:limit] + ["\u2026"]
-    return " + ".join(terms) + f" = {_number(total)}"
+__all__ = ["conv_stepper", "ConvStepper", "sum_text"]
 
 
 class ConvStepper(Explorer):
@@ -58,12 +48,9 @@ class ConvStepper(Explorer):
         c = self.controls
         stride, padding = c["stride"].value, c["padding"].value
         # The number of positions depends on stride and padding: fit the sliders first.
-        out_full = C.conv_output(self.image, self.kernel, stride, padding)
-        count = out_full.size
-        if c["position"].max != count - 1:
-            with self.quietly():
-                c["position"].max = count - 1
-                c["play"].max = count - 1
+        count = C.conv_output(self.image, self.kernel, stride, padding).size
+        self.fit_slider("position", count - 1)
+        self.fit_slider("play", count - 1)
         s = C.stepper_state(self.image, self.kernel, stride, padding, c["position"].value)
         self.state = s
         self.output = s["output"]
@@ -72,19 +59,18 @@ class ConvStepper(Explorer):
         kh, kw = self.kernel.shape
         xp = s["padded"]
         cell = R.fit_cell(*xp.shape, target=300, hi=56)
-        self.panels[0].set(R.matrix_image(xp, cell=cell, cmap="cividis", pad=(padding, padding),
-                                          boxes=[(r0, c0, kh, kw, R.HIGHLIGHT, 4)]))
+        self.panels[0].set(R.matrix_image(xp, cell=cell, cmap=D.SEQUENTIAL, pad=padding,
+                                          boxes=[(r0, c0, kh, kw, D.HIGHLIGHT, 4)]))
         self.panels[0].set_title(f"input {self.image.shape[0]}\u00d7{self.image.shape[1]}"
                                  + (f" + padding {padding}" if padding else ""))
         self.panels[1].set(R.matrix_image(self.kernel, cell=cell))
         self.panels[2].set(R.matrix_image(s["products"], cell=cell,
-                                          boxes=[(0, 0, kh, kw, R.HIGHLIGHT, 4)]))
-        self.panels[2].set_title(f"products, sum = {_number(s['sum'])}")
+                                          boxes=[(0, 0, kh, kw, D.HIGHLIGHT, 4)]))
+        self.panels[2].set_title(f"products, sum = {D.fmt_value(s['sum'])}")
         oh, ow = self.output.shape
-        filled = (np.arange(oh * ow) <= s["position"]).reshape(oh, ow)
-        vmin, vmax, cmap = R.limits(self.output)
+        vmin, vmax, cmap = D.limits(self.output)
         self.panels[3].set(R.matrix_image(self.output, cell=cell, cmap=cmap, vmin=vmin, vmax=vmax,
-                                          mask=filled, boxes=[(i, j, 1, 1, R.SECOND, 4)]))
+                                          mask=s["filled"], boxes=[(i, j, 1, 1, D.SECOND, 4)]))
         self.panels[3].set_title(f"output {oh}\u00d7{ow}")
         window = xp[r0:r0 + kh, c0:c0 + kw]
         text = sum_text(window, self.kernel, s["sum"])
@@ -92,6 +78,8 @@ class ConvStepper(Explorer):
         self.set_info(f"<b>output[{i}, {j}]</b> = {html.escape(text)}", plain)
 
     def _on_message(self):
+        self.freeze_slider("position")
+        self.freeze_slider("play")
         self.output = None
         self.state = None
         for p in self.panels[2:]:
@@ -118,15 +106,17 @@ def conv_stepper(image=None, kernel=None, stride=1, padding=0, interval=700):
     -------
     ConvStepper
         An ipywidgets VBox. ``controls``: "play", "position" (row-major index of the output
-        cell), "stride", "padding"; ``output``: the full output; ``state``: a dict with the
+        cell; "play" and "position" are disabled, saying why, while there is only one),
+        "stride", "padding"; ``output``: the full output; ``state``: a dict with the
         current ``cell``, ``corner`` (top-left of the window in the padded input), ``products``
         and ``sum``; ``info``: the sum written out; ``message``: why a setting does not fit.
     """
     image = C.CLASSIC_IMAGE if image is None else image
     kernel = C.CLASSIC_KERNEL if kernel is None else kernel
-    for name, value in (("image", image), ("kernel", kernel)):
-        C.small_matrix_arg("conv_stepper", name, value)
-    for name, value, lo in (("stride", stride, 1), ("padding", padding, 0)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < lo:
-            raise ValueError(f"conv_stepper: {name} must be an integer >= {lo}, got {value!r}")
+    func = "conv_stepper"
+    image = small_matrix(func, "image", image)
+    kernel = small_matrix(func, "kernel", kernel)
+    stride = integer(func, "stride", stride, 1)
+    padding = integer(func, "padding", padding, 0)
+    interval = integer(func, "interval", interval, 1)
     return ConvStepper(image, kernel, stride, padding, interval)

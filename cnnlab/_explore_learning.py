@@ -1,13 +1,15 @@
 """The numbers behind the softmax, gradient-descent and receptive-field explorers, shared by the
-widgets and their static twins. Settings that do not fit raise the library's ValueError."""
+widgets (:mod:`cnnlab.widgets`) and their static twins (:mod:`cnnlab.viz`). Settings that do not
+fit raise the library's ValueError. Plain NumPy: no matplotlib, no ipywidgets."""
 
 import functools
 
 import numpy as np
 
-from ..activations import softmax
-from ..losses import cross_entropy
-from ..receptive import receptive_field
+from ._display import HIGHLIGHT, SECOND
+from .activations import softmax
+from .losses import cross_entropy
+from .receptive import receptive_field
 
 __all__ = []  # private module
 
@@ -37,9 +39,9 @@ def lesson08_patches(n=128, size=12, seed=0):
 
     Returns (patches (N, 1, size, size), targets (N, 1, size - 2, size - 2), sobel (3, 3)).
     """
-    from ..convolution import conv2d
-    from ..data import load_photo
-    from .kernels import get_kernel
+    from .convolution import conv2d
+    from .data import load_photo
+    from .viz.kernels import get_kernel
 
     photo = load_photo("camera") / 255.0
     corners = np.random.default_rng(seed).integers(0, photo.shape[0] - size, size=(n, 2))
@@ -108,7 +110,7 @@ class EdgeFilterProblem:
 @functools.lru_cache(maxsize=4)
 def lesson08_problem(seed=0):
     """The lesson-08 problem with the start of ``Conv2D(1, 1, 3, rng=seed)`` (bias 0)."""
-    from ..layers import Conv2D
+    from .layers import Conv2D
 
     patches, targets, sobel = lesson08_patches()
     layer = Conv2D(1, 1, 3, rng=seed)
@@ -212,7 +214,7 @@ DEFAULT_FIELD_LAYERS = ((3, 1, 1), (2, 2, 1), (3, 1, 1), (2, 2, 1))
 
 def default_field_photo():
     """The cameraman photo at 128 x 128 (every 4th pixel), so that fields are visible."""
-    from ..data import load_photo
+    from .data import load_photo
 
     return load_photo("camera")[::4, ::4]
 
@@ -239,8 +241,6 @@ def receptive_overlay(image, state, layers=None):
 def output_grid(state):
     """The output map as (OH, OW, 3) uint8: light grey, the chosen pixel orange, its right
     neighbour blue."""
-    from ._raster import HIGHLIGHT, SECOND
-
     oh, ow = state["out"]
     i, j = state["pixel"]
     grid = np.full((oh, ow, 3), 215, np.uint8)

@@ -1,20 +1,30 @@
-"""The numbers behind each explorer, shared by the widgets and their static twins.
+"""The numbers behind the convolution, pooling and parameter explorers, shared by the widgets
+(:mod:`cnnlab.widgets`) and their static twins (:mod:`cnnlab.viz`).
 
 All arithmetic goes through cnnlab's own functions (correlate2d, conv2d, pool2d, output_size);
 this module only arranges their inputs and outputs for drawing. Settings that do not fit raise
-the library's ValueError, whose message the widgets show to the learner.
+the library's ValueError, whose message the widgets show to the learner. Plain NumPy: no
+matplotlib, no ipywidgets.
 """
 
 import numpy as np
 
-from ..activations import relu as _relu
-from ..convolution import conv2d, convolve2d, correlate2d, output_size, pad2d
-from ..pooling import pool2d
+from ._display import fmt_value, is_small
+from .activations import relu as _relu
+from .convolution import conv2d, convolve2d, correlate2d, output_size, pad2d
+from .pooling import POOL_MODES, pool2d
 
 __all__ = []  # private module
 
-#: Inputs at most this many rows and columns are drawn as numbered grids, larger ones as photos.
-SMALL = 16
+#: The pooling explorer's modes (the library's list).
+MODES = POOL_MODES
+
+#: Photos and feature maps larger than this on their longer side are shrunk for the explorers,
+#: so that every slider move stays well under 100 ms (512 x 512, the cameraman, is drawn as is).
+MAX_PHOTO = 512
+
+#: Padded grids larger than this a side are too big to draw cell by cell (numbers in the cells).
+MAX_GRID = 40
 
 #: The classic example of a 2-D convolution (it gives [[4, 3, 4], [2, 4, 3], [2, 3, 4]]).
 CLASSIC_IMAGE = np.array([[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1],
@@ -24,7 +34,7 @@ CLASSIC_KERNEL = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]])
 
 def default_photo():
     """The 512 x 512 grayscale cameraman photograph (uint8)."""
-    from ..data import load_photo
+    from .data import load_photo
 
     return load_photo("camera")
 
@@ -36,47 +46,10 @@ def small_matrix(rows=6, cols=6, seed=0, high=10):
 
 def demo_feature_map(photo=None):
     """A real feature map: ReLU of the Sobel-x response of a photo (cameraman by default)."""
-    from .kernels import get_kernel
+    from .viz.kernels import get_kernel
 
     photo = default_photo() if photo is None else photo
     return _relu(correlate2d(np.asarray(photo, np.float32), get_kernel("sobel x").astype(np.float32)))
-
-
-def bright_max(a, q=99.5):
-    """An upper colour limit for sparse maps (edge responses): the ``q``-th percentile, so that
-    a few very strong pixels do not make the rest invisible."""
-    a = np.asarray(a)
-    if a.size == 0:
-        return 1.0
-    top = float(np.percentile(a, q))
-    return top if top > 0 else float(a.max()) or 1.0
-
-
-def value_range(image):
-    """The display range of a photo: (0, 1) or (0, 255) when its values fit, else its own."""
-    image = np.asarray(image)
-    lo, hi = (float(image.min()), float(image.max())) if image.size else (0.0, 1.0)
-    if lo >= 0 and hi <= 1:
-        return 0.0, 1.0
-    if lo >= 0 and hi <= 255:
-        return 0.0, 255.0
-    return lo, hi if hi > lo else lo + 1.0
-
-
-def small_matrix_arg(func, name, value):
-    """``value`` as an array, checked to be a 2-D matrix of numbers, at most SMALL x SMALL."""
-    arr = np.asarray(value)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{func}: {name} must be an array of numbers, got {arr.dtype}")
-    if arr.ndim != 2 or min(arr.shape) < 1 or max(arr.shape) > SMALL:
-        raise ValueError(f"{func}: {name} must be a 2-D matrix of at most "
-                         f"{SMALL}x{SMALL}, got shape {arr.shape}")
-    return arr
-
-
-def is_small(a):
-    """True for arrays drawn as numbered grids."""
-    return max(np.shape(a)[:2]) <= SMALL
 
 
 def as_work_array(image):
@@ -140,9 +113,18 @@ def stepper_state(image, kernel, stride, padding, position):
     kh, kw = np.shape(kernel)
     r0, c0 = i * stride, j * stride
     products = xp[r0:r0 + kh, c0:c0 + kw] * np.asarray(kernel, dtype=float)
+    filled = (np.arange(oh * ow) <= position).reshape(oh, ow)
     return {"padded": xp, "output": out, "cell": (i, j), "corner": (r0, c0),
             "products": products, "sum": float(products.sum()), "count": oh * ow,
-            "position": position}
+            "position": position, "filled": filled}
+
+
+def sum_text(window, kernel, total, limit=12):
+    """``a×b + c×d + ... = total`` for the current window (shortened after ``limit`` terms)."""
+    terms = [f"{fmt_value(a)}\u00d7{fmt_value(b)}" for a, b in zip(np.ravel(window), np.ravel(kernel))]
+    if len(terms) > limit:
+        terms = terms[:limit] + ["\u2026"]
+    return " + ".join(terms) + f" = {fmt_value(total)}"
 
 
 def arithmetic_state(n, f, stride=1, padding=0, dilation=1, position=0):
@@ -179,6 +161,18 @@ def pool_state(x, size, stride, mode, position=0):
     window = np.asarray(x)[r0:r0 + size, c0:c0 + size]
     return {"output": out, "cell": (i, j), "corner": (r0, c0), "window": window,
             "position": position, "count": oh * ow}
+
+
+def pool_windows(shape, size, stride):
+    """(r0, c0, size, size) of every pooling window, row by row, for an output of ``shape``."""
+    oh, ow = shape
+    return [(i * stride, j * stride, size, size) for i in range(oh) for j in range(ow)]
+
+
+def taps_boxes(taps):
+    """(r, c, 1, 1) of every cell an output cell sees (the True cells of ``taps``)."""
+    rows, cols = np.nonzero(taps)
+    return [(int(r), int(c), 1, 1) for r, c in zip(rows, cols)]
 
 
 def param_counts(size, channels, hidden, filters, filter_size):
@@ -223,3 +217,57 @@ def flip_state(image, kernel, stride=1, padding=0):
     return {"flipped": kernel[::-1, ::-1], "correlation": corr, "convolution": conv,
             "difference": float(np.max(np.abs(corr - conv))) if corr.size else 0.0,
             "symmetric": bool(np.allclose(kernel, kernel[::-1, ::-1]))}
+
+
+#: What each value of the flip explorer's "step" slider shows.
+FLIP_STEPS = ("the filter", "flipped top to bottom", "and left to right (rotated 180\u00b0)")
+
+
+def flip_step(kernel, step):
+    """The kernel after ``step`` flips: 0 none, 1 rows reversed, 2 rows and columns reversed."""
+    kernel = np.asarray(kernel)
+    return kernel if step == 0 else kernel[::-1] if step == 1 else kernel[::-1, ::-1]
+
+
+# ------------------------------------------------------------------------------ huge inputs
+def shrink(image, limit=MAX_PHOTO):
+    """``image`` (H, W) or (H, W, 3) with every k x k block averaged, k the smallest factor
+    that brings its longer side to at most ``limit`` (edge rows and columns that do not fill a
+    block are dropped); k = 1 returns it unchanged. Returns (image, k). Integer photos stay
+    integer (rounded), floats keep their dtype."""
+    image = np.asarray(image)
+    h, w = image.shape[:2]
+    k = -(-max(h, w) // limit)
+    if k <= 1:
+        return image, 1
+    oh, ow = max(h // k, 1), max(w // k, 1)
+    kh, kw = min(k, h), min(k, w)
+    crop = image[:oh * kh, :ow * kw].astype(np.float32)
+    blocks = crop.reshape(oh, kh, ow, kw, *image.shape[2:]).mean(axis=(1, 3))
+    if image.dtype.kind in "biu":
+        blocks = np.rint(blocks).astype(image.dtype)
+    else:
+        blocks = blocks.astype(image.dtype)
+    return blocks, k
+
+
+def shrink_note(name, before, after, k):
+    """The sentence an explorer shows when it shrank its input."""
+    return (f"The {name} ({before[0]}\u00d7{before[1]}) is drawn shrunk to "
+            f"{after[0]}\u00d7{after[1]} (each {k}\u00d7{k} block averaged), so that the "
+            f"sliders stay fast; pass a smaller {name} (at most {MAX_PHOTO} pixels a side) to see "
+            "every pixel.")
+
+
+class TooBig(ValueError):
+    """An input too large to draw; its message says what to do (no hint is added to it)."""
+
+
+def check_grid(func, n, padding):
+    """`TooBig` (a ValueError) when an (n + 2p) x (n + 2p) grid is too big to draw cell by
+    cell."""
+    size = n + 2 * padding
+    if size > MAX_GRID:
+        raise TooBig(f"{func}: a {size}\u00d7{size} grid (input {n} + 2\u00b7padding {padding}) "
+                     f"is too big to draw cell by cell (at most {MAX_GRID} a side); choose a "
+                     "smaller input size or padding")

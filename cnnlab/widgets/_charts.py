@@ -7,6 +7,7 @@ redraw them live. The static twins draw the same data with matplotlib.
 import numpy as np
 from PIL import Image, ImageDraw
 
+from .. import _display as D
 from . import _raster as R
 
 __all__ = []  # private module
@@ -35,7 +36,7 @@ def bars(values, labels, highlight=None, width=420, height=260, top_value=1.0, f
     for k, (v, label) in enumerate(zip(values, labels)):
         x0 = left + k * slot + (slot - bar_w) / 2
         y = zero_y - float(np.clip(v, -top_value, top_value)) * scale
-        color = R.HIGHLIGHT if k == highlight else R.SECOND
+        color = D.HIGHLIGHT if k == highlight else D.SECOND
         draw.rectangle([x0, min(y, zero_y), x0 + bar_w, max(y, zero_y)], fill=color)
         text_y, anchor = (y - 3, "mb") if v >= 0 else (y + 3, "mt")
         draw.text((x0 + bar_w / 2, text_y), fmt.format(v), fill=(0, 0, 0), font=f, anchor=anchor)
