@@ -84,8 +84,8 @@ def softmax(z, axis=-1):
     array([0.5, 0.5])
     """
     z = v.as_float_array("softmax", "z", z, min_ndim=1)
-    if not isinstance(axis, (int, np.integer)) or not -z.ndim <= axis < z.ndim:
-        raise ValueError(f"softmax: axis must be an integer in [-{z.ndim}, {z.ndim}), got {axis!r}")
+    axis = v.softmax_axis("softmax", z, axis)
+    v.nonempty_axis("softmax", "z", z, axis)
     shifted = z - z.max(axis=axis, keepdims=True)
     e = np.exp(shifted)
     return e / e.sum(axis=axis, keepdims=True)

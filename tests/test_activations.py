@@ -63,14 +63,29 @@ def test_cross_entropy_gradient_is_numerically_right():
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda: cl.relu("x"), TypeError, r"relu: x must be an array of numbers, got str"),
-    (lambda: cl.softmax([1.0, 2.0], axis=1), ValueError, r"softmax: axis must be an integer in \[-1, 1\), got 1"),
-    (lambda: cl.softmax(3.0), ValueError, r"softmax: z must have at least 1 dimensions"),
-    (lambda: cl.cross_entropy([[0.0, 1.0]], [2]), ValueError, r"cross_entropy: labels must lie in 0..1"),
-    (lambda: cl.cross_entropy([[0.0, 1.0]], [0.5]), TypeError, r"cross_entropy: labels must be integer class indices"),
-    (lambda: cl.cross_entropy([[0.0, 1.0]], [0, 1]), ValueError, r"cross_entropy: labels must have shape \(1,\)"),
-    (lambda: cl.cross_entropy([0.0, 1.0], [0]), ValueError, r"cross_entropy: logits must be 2-D"),
+    (lambda m: m.relu("x"), TypeError, r"relu: x must be an array of numbers, got str"),
+    (lambda m: m.softmax([1.0, 2.0], axis=1), ValueError, r"softmax: axis must be an integer in \[-1, 1\), got 1"),
+    (lambda m: m.softmax(3.0), ValueError, r"softmax: z must have at least 1 dimensions"),
+    (lambda m: m.cross_entropy([[0.0, 1.0]], [2]), ValueError, r"cross_entropy: labels must lie in 0..1"),
+    (lambda m: m.cross_entropy([[0.0, 1.0]], [0.5]), TypeError, r"cross_entropy: labels must be integer class indices"),
+    (lambda m: m.cross_entropy([[0.0, 1.0]], [0, 1]), ValueError, r"cross_entropy: labels must have shape \(1,\)"),
+    (lambda m: m.cross_entropy([0.0, 1.0], [0]), ValueError, r"cross_entropy: logits must be 2-D"),
+    (lambda m: m.cross_entropy([[0.0, 1.0], [1.0, 0.0]], [0, -1]), ValueError,
+     r"cross_entropy: labels must lie in 0..1 \(one per class of logits\), got values from -1 to 0"),
+    (lambda m: m.cross_entropy(np.zeros((0, 3)), np.zeros(0, int)), ValueError,
+     r"cross_entropy: logits must hold at least one sample"),
+    (lambda m: m.softmax(np.zeros((2, 0))), ValueError,
+     r"softmax: z has no entries along axis -1 \(shape \(2, 0\)\)"),
+    (lambda m: m.softmax(np.zeros((0, 3)), axis=0), ValueError, r"softmax: z has no entries along axis 0"),
+    (lambda m: m.softmax([1.0, 2.0], axis=True), ValueError, r"softmax: axis must be an integer"),
+    (lambda m: m.relu(np.array([1.0, np.nan])), ValueError, r"relu: x contains NaN or infinite values"),
 ])
-def test_rejected_input(call, error, message):
+@pytest.mark.parametrize("module", [cl, ref], ids=["cnnlab", "reference"])
+def test_rejected_input(module, call, error, message):
     with pytest.raises(error, match=message):
-        call()
+        call(module)
+
+
+@pytest.mark.parametrize("module", [cl, ref], ids=["cnnlab", "reference"])
+def test_softmax_of_an_empty_batch_is_empty(module):
+    assert module.softmax(np.zeros((0, 3))).shape == (0, 3)
