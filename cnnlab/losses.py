@@ -64,8 +64,17 @@ def cross_entropy(logits, labels):
 
 
 def cross_entropy_backward(logits, labels):
-    """Gradient of :func:`cross_entropy` with respect to the logits: ``(softmax - onehot) / N``."""
-    logits = np.asarray(logits)
+    """Gradient of :func:`cross_entropy` with respect to the logits: ``(softmax - onehot) / N``.
+
+    Parameters and checks as in :func:`cross_entropy`; returns an array shaped like ``logits``.
+
+    Examples
+    --------
+    >>> cross_entropy_backward([[0.0, 0.0]], [1])
+    array([[ 0.5, -0.5]])
+    """
+    logits = v.as_float_array("cross_entropy_backward", "logits", logits, ndim=2)
+    labels = check_labels("cross_entropy_backward", labels, logits.shape[0], logits.shape[1])
     p = np.exp(_log_softmax(logits))
     p[np.arange(len(labels)), labels] -= 1
     return p / len(labels)

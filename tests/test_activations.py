@@ -90,3 +90,22 @@ def test_rejected_input(module, call, error, message):
 @pytest.mark.parametrize("module", [cl, ref], ids=["cnnlab", "reference"])
 def test_softmax_of_an_empty_batch_is_empty(module):
     assert module.softmax(np.zeros((0, 3))).shape == (0, 3)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: relu_backward(np.ones(3), np.ones(4)), ValueError,
+     r"relu_backward: dout must have the shape of x, \(4,\), got \(3,\)"),
+    (lambda: relu_backward(np.full(3, np.nan), np.ones(3)), ValueError,
+     r"relu_backward: dout contains NaN or infinite values"),
+    (lambda: cross_entropy_backward([[0.0, 1.0]], [2]), ValueError,
+     r"cross_entropy_backward: labels must lie in 0..1"),
+    (lambda: cross_entropy_backward([0.0, 1.0], [0]), ValueError, r"cross_entropy_backward: logits must be 2-D"),
+])
+def test_backward_functions_check_their_arguments(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_the_backward_functions_are_public_beside_their_forwards():
+    for name in ("conv2d_backward", "linear_backward", "relu_backward", "pool2d", "pool2d_backward"):
+        assert name in cl.__all__ and callable(getattr(cl, name))
