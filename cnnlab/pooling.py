@@ -2,7 +2,9 @@
 
 Pooling works on any leading axes: (H, W), (C, H, W) or (N, C, H, W). The stride defaults to
 the window size (non-overlapping windows); windows that do not fit at the right or bottom edge
-are dropped, as in convolution: ``out = floor((n - k) / s) + 1``.
+are dropped, as in convolution: ``out = floor((n + 2p - k) / s) + 1`` with ``padding`` p (0 by
+default; -inf for max pooling, zeros for the others). Each forward function has its backward
+beside it: `pool2d_backward`, which the pooling layers call.
 
 Tie-breaking of max pooling: when several entries of a window share the maximum, the gradient
 goes to the first of them in row-major order (top row first, then left to right), which is what
