@@ -8,6 +8,8 @@ lives here so that the layer modules (normalization, regularization, residual) c
 without importing each other.
 """
 
+from collections.abc import MutableMapping
+
 import numpy as np
 
 from . import _validation as v
@@ -74,6 +76,10 @@ class Layer:
 
     def _children(self):
         """The layers inside this one (containers override it); modes are passed on to them."""
+        return [layer for _, layer in self._named_children()]
+
+    def _named_children(self):
+        """(key prefix, layer) of the layers inside this one ("0", "body"...)."""
         return []
 
     def output_shape(self, input_shape):
@@ -101,7 +107,8 @@ class Layer:
         return self._cache
 
     def _dout(self, dout, shape):
-        dout = np.asarray(dout)
+        """``dout`` checked as forward checks its input (real numbers, finite) and for shape."""
+        dout = v.as_float_array(f"{self.name}.backward", "dout", dout)
         if dout.shape != shape:
             raise ValueError(f"{self.name}.backward: dout must have the output's shape {shape}, "
                              f"got {dout.shape}")
@@ -109,3 +116,101 @@ class Layer:
 
     def _init_grads(self):
         self.grads = {k: np.zeros_like(p) for k, p in self.params.items()}
+        self._param_shapes = {k: p.shape for k, p in self.params.items()}
+
+    def _checked_params(self):
+        """``params``, after checking that no array was replaced by one that cannot work.
+
+        Replacing a whole array (``layer.params["W"] = w``) is allowed if the new one is a
+        floating NumPy array of the same shape (an optimiser built on the model picks it up at
+        its next step); anything else raises here, in forward, naming the layer and the key.
+        """
+        shapes = getattr(self, "_param_shapes", {})
+        if set(self.params) != set(shapes):
+            raise ValueError(f"{self.name}: params must keep the keys {sorted(shapes)}, got "
+                             f"{sorted(self.params)}")
+        for key, shape in shapes.items():
+            p = self.params[key]
+            if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
+                what = f"dtype {p.dtype}" if isinstance(p, np.ndarray) else type(p).__name__
+                raise TypeError(f"{self.name}: params[{key!r}] must be a floating NumPy array, "
+                                f"got {what}; assign in place instead: "
+                                f"params[{key!r}][...] = new_values")
+            if p.shape != shape:
+                raise ValueError(f"{self.name}: params[{key!r}] must have shape {shape}, got "
+                                 f"{p.shape}; the layer's size is fixed when it is built (build a "
+                                 f"new layer for other sizes)")
+            v.as_float_array(self.name, f"params[{key!r}]", p)  # NaN or infinite: diverged
+        return self.params
+
+
+class _Gathered(MutableMapping):
+    """The ``params`` (or ``grads``) of a container: its layers' dicts under prefixed keys.
+
+    A live view: ``model.params["0.W"]`` is always the array ``model[0].params["W"]`` holds now
+    (even after ``model.layers[0]`` was replaced), and ``model.params["0.W"] = w`` stores ``w``
+    in the layer's own dict. Keys cannot be added or removed.
+    """
+
+    def __init__(self, children, attr):
+        self._get_children = children      # a function returning the (prefix, layer) pairs
+        self._attr = attr
+
+    @property
+    def _children(self):
+        return self._get_children()
+
+    def _find(self, key):
+        if isinstance(key, str):
+            for prefix, layer in self._children:
+                inner = getattr(layer, self._attr)
+                if key.startswith(prefix + ".") and key[len(prefix) + 1:] in inner:
+                    return inner, key[len(prefix) + 1:]
+        raise KeyError(key)
+
+    def __getitem__(self, key):
+        inner, k = self._find(key)
+        return inner[k]
+
+    def __setitem__(self, key, value):
+        inner, k = self._find(key)
+        inner[k] = value
+
+    def __delitem__(self, key):
+        raise TypeError(f"the keys of {self._attr} cannot be removed")
+
+    def __iter__(self):
+        for prefix, layer in self._children:
+            for k in getattr(layer, self._attr):
+                yield f"{prefix}.{k}"
+
+    def __len__(self):
+        return sum(len(getattr(layer, self._attr)) for _, layer in self._children)
+
+    def __repr__(self):
+        return repr(dict(self))
+
+
+def _walk(layer, path):
+    """(path, layer) for ``layer`` and every layer inside it."""
+    yield path, layer
+    for prefix, child in getattr(layer, "_named_children", lambda: [])():
+        yield from _walk(child, f"{path}.{prefix}" if path else prefix)
+
+
+def _check_unique(func, named_layers):
+    """A ValueError if one layer object appears twice among ``named_layers`` (or inside them).
+
+    A layer keeps its last input for the backward pass, so a second use in the same model
+    would overwrite what the first needs and make the gradients wrong.
+    """
+    seen = {}
+    for name, layer in named_layers:
+        for path, inner in _walk(layer, name):
+            if id(inner) in seen:
+                raise ValueError(
+                    f"{func}: the same {inner.name} object is used twice (as layer "
+                    f"{seen[id(inner)]} and as layer {path}); a layer remembers its last input for backward, so one object "
+                    f"cannot appear twice in a model (weight sharing is not supported). Use a "
+                    f"separate layer, e.g. {inner.name}(...) again or copy.deepcopy(layer)")
+            seen[id(inner)] = path

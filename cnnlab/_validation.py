@@ -11,6 +11,10 @@ import numpy as np
 __all__ = []  # private module
 
 
+class NonFiniteError(ValueError):
+    """The ValueError for NaN or infinite values, so that `fit` can tell divergence apart."""
+
+
 def as_float_array(func, name, value, ndim=None, min_ndim=None):
     """Return ``value`` as a floating NumPy array, checked.
 
@@ -41,7 +45,7 @@ def as_float_array(func, name, value, ndim=None, min_ndim=None):
     # min and max need no temporary array (np.isfinite would allocate one the size of the input);
     # a NaN anywhere makes both NaN
     if arr.size and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
-        raise ValueError(f"{func}: {name} contains NaN or infinite values")
+        raise NonFiniteError(f"{func}: {name} contains NaN or infinite values")
     return arr
 
 
@@ -63,13 +67,62 @@ _SHAPE_NAMES = {
 }
 
 
+def nonempty_axis(func, name, arr, axis):
+    """A ValueError if ``arr`` has no entries along ``axis`` (nothing to normalise over)."""
+    if arr.shape[axis] == 0:
+        raise ValueError(f"{func}: {name} has no entries along axis {axis} (shape {arr.shape}); "
+                         f"there must be at least one score to turn into probabilities")
+
+
+def softmax_axis(func, z, axis):
+    """``axis`` checked as an integer axis of ``z``."""
+    if (isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer))
+            or not -z.ndim <= axis < z.ndim):
+        raise ValueError(f"{func}: axis must be an integer in [-{z.ndim}, {z.ndim}), got {axis!r}")
+    return int(axis)
+
+
 def result_dtype(*arrays):
     """The floating dtype a computation on ``arrays`` is carried out in."""
     return np.result_type(*[a.dtype for a in arrays if a is not None])
 
 
+def _scalar(value):
+    """A 0-d NumPy array (``np.array(2)``) as the number it holds; anything else unchanged."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return value.item()
+    return value
+
+
+def float_dtype(func, dtype):
+    """``dtype`` as a floating NumPy dtype (float64, float32...), else a TypeError."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{func}: dtype must be a floating NumPy dtype such as np.float64 or "
+                        f"np.float32, got {dtype!r}") from None
+    if resolved.kind != "f":
+        raise TypeError(f"{func}: dtype must be a floating NumPy dtype such as np.float64 or "
+                        f"np.float32 (weights need fractions), got {resolved}")
+    return resolved
+
+
+def sample_shape(func, value):
+    """One sample's shape (a tuple or list of positive integers, no batch axis) as a tuple."""
+    if (not isinstance(value, (tuple, list)) or not value
+            or not all(isinstance(n, numbers.Integral) and not isinstance(n, (bool, np.bool_))
+                       and n > 0 for n in value)):
+        raise TypeError(f"{func}: input_shape must be a tuple of positive integers (one "
+                        f"sample's shape, without the batch axis), got {value!r}")
+    return tuple(int(n) for n in value)
+
+
 def positive_int(func, name, value, minimum=1):
-    """An integer >= ``minimum`` (bools and floats with a fraction are refused)."""
+    """An integer >= ``minimum`` (bools and floats with a fraction are refused).
+
+    A 0-d integer array (``np.array(2)``) counts as the integer it holds.
+    """
+    value = _scalar(value)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{func}: {name} must be an integer, got {value!r}")
     if value < minimum:
@@ -79,7 +132,11 @@ def positive_int(func, name, value, minimum=1):
 
 
 def int_pair(func, name, value, minimum=1):
-    """An int or a pair of ints (rows, cols), each >= ``minimum``; returned as a tuple."""
+    """An int or a pair of ints (rows, cols), each >= ``minimum``; returned as a tuple.
+
+    A 0-d integer array (``np.array(2)``) counts as the integer it holds.
+    """
+    value = _scalar(value)
     word = "a positive integer" if minimum == 1 else "a non-negative integer"
     expected = f"{word} or a pair of them"
     if isinstance(value, (bool, np.bool_)):
@@ -87,7 +144,7 @@ def int_pair(func, name, value, minimum=1):
     if isinstance(value, numbers.Integral):
         pair = (value, value)
     elif isinstance(value, (tuple, list, np.ndarray)) and len(value) == 2:
-        pair = tuple(value)
+        pair = tuple(_scalar(v) for v in value)
         if any(isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral) for v in pair):
             raise TypeError(f"{func}: {name} must be {expected}, got {value!r}")
     else:
@@ -142,3 +199,105 @@ def output_length(func, n, f, stride, padding, dilation, axis_name="", what="fil
             + f") is larger than the {'padded ' if padding else ''}input{where} ({size})"
         )
     return (n + 2 * padding - span) // stride + 1
+
+
+def conv_args(func, x, w, b, stride, padding, dilation, groups):
+    """Checked arrays and the resolved (stride, padding, dilation, groups) of a conv2d call."""
+    x = as_float_array(func, "x", x, ndim=4)
+    w = as_float_array(func, "w", w, ndim=4)
+    if b is not None:
+        b = as_float_array(func, "b", b, ndim=1)
+    groups = positive_int(func, "groups", groups)
+    geometry = conv_geometry(func, x.shape, w.shape, b, stride, padding, dilation, groups,
+                               shapes=f"(x.shape={x.shape}, w.shape={w.shape})")
+    return x, w, b, geometry
+
+
+def conv_geometry(func, x_shape, w_shape, b, stride, padding, dilation, groups, shapes):
+    c, f = x_shape[1], w_shape[0]
+    if c % groups or f % groups:
+        raise ValueError(f"{func}: groups={groups} must divide both the input channels ({c}) and "
+                         f"the number of filters ({f}) {shapes}")
+    if c // groups != w_shape[1]:
+        per_group = "" if groups == 1 else f" ({c} channels / groups={groups})"
+        raise ValueError(f"{func}: x has {c // groups} channels{per_group} but w expects "
+                         f"{w_shape[1]} {shapes}")
+    if b is not None and b.shape[0] != f:
+        raise ValueError(f"{func}: b must have one entry per filter, {f}, got shape {b.shape}")
+    if 0 in w_shape[2:]:
+        raise ValueError(f"{func}: the kernel must not be empty, got shape {tuple(w_shape)}")
+    stride = int_pair(func, "stride", stride)
+    dilation = int_pair(func, "dilation", dilation)
+    padding = padding_pair(func, padding, w_shape[2:], dilation)
+    for axis, name in ((0, "height"), (1, "width")):
+        output_length(func, x_shape[2 + axis], w_shape[2 + axis], stride[axis], padding[axis],
+                        dilation[axis], axis_name=name)
+    return stride, padding, dilation, groups
+
+
+def single_map_args(func, image, kernel, stride, padding):
+    """Checked (image, kernel, geometry) of `correlate2d` and `convolve2d`: 2-D, kernel not empty."""
+    image = as_float_array(func, "image", image, ndim=2)
+    kernel = as_float_array(func, "kernel", kernel, ndim=2)
+    if kernel.size == 0:
+        raise ValueError(f"{func}: kernel must not be empty, got shape {kernel.shape}")
+    geometry = conv_geometry(func, (1, 1) + image.shape, (1, 1) + kernel.shape, None, stride,
+                             padding, 1, 1,
+                             shapes=f"(image.shape={image.shape}, kernel.shape={kernel.shape})")
+    return image, kernel, geometry
+
+
+def output_size_args(func, n, f, stride, padding, dilation):
+    """The checked integers of `output_size`."""
+    return (positive_int(func, "n", n), positive_int(func, "f", f),
+            positive_int(func, "stride", stride), positive_int(func, "padding", padding, minimum=0),
+            positive_int(func, "dilation", dilation))
+
+
+def pad_args(func, x, padding, value):
+    """Checked (x, (ph, pw), value) of `pad2d`."""
+    x = as_float_array(func, "x", x, min_ndim=2)
+    pair = int_pair(func, "padding", padding, minimum=0)
+    if isinstance(value, (bool, np.bool_)) or not np.isscalar(value) or not np.isreal(value):
+        raise TypeError(f"{func}: value must be a real number, got {value!r}")
+    return x, pair, value
+
+
+POOL_MODES = ("max", "avg", "sum")
+
+
+def pool_window(func, shape, size, stride, padding=None):
+    """Checked (size, stride), and padding too when given, of a pooling of input ``shape``."""
+    size = int_pair(func, "size", size)
+    stride = size if stride is None else int_pair(func, "stride", stride)
+    pads = (0, 0) if padding is None else int_pair(func, "padding", padding, minimum=0)
+    if any(2 * p > k for p, k in zip(pads, size)):
+        raise ValueError(f"{func}: padding must be at most half the window size {size}, got "
+                         f"{padding!r}")
+    for axis, name in ((0, "height"), (1, "width")):
+        output_length(func, shape[-2 + axis], size[axis], stride[axis], pads[axis], 1,
+                      axis_name=name, what="window")
+    return (size, stride) if padding is None else (size, stride, pads)
+
+
+def pool_mode(mode):
+    """``mode`` checked against `POOL_MODES`."""
+    if not isinstance(mode, str) or mode not in POOL_MODES:
+        raise ValueError(f"pool2d: mode must be one of {POOL_MODES}, got {mode!r}")
+    return mode
+
+
+def linear_args(func, x, W, b):
+    """Checked (x, W, b) of `linear`: x (N, D_in), W (D_in, D_out), b (D_out,) or None."""
+    x = as_float_array(func, "x", x, ndim=2)
+    W = as_float_array(func, "W", W, ndim=2)
+    if x.shape[1] != W.shape[0]:
+        raise ValueError(
+            f"{func}: x has {x.shape[1]} features but W expects {W.shape[0]} "
+            f"(x.shape={x.shape}, W.shape={W.shape}); flatten x first if it is an image batch"
+        )
+    if b is not None:
+        b = as_float_array(func, "b", b, ndim=1)
+        if b.shape[0] != W.shape[1]:
+            raise ValueError(f"{func}: b must have D_out = {W.shape[1]} entries, got shape {b.shape}")
+    return x, W, b

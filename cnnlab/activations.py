@@ -33,7 +33,29 @@ def relu(x):
 
 
 def relu_backward(dout, x):
-    """Gradient of :func:`relu`: ``dout`` where ``x > 0``, else 0 (0 at ``x == 0``)."""
+    """Gradient of :func:`relu` with respect to its input.
+
+    Parameters
+    ----------
+    dout : array_like, same shape as ``x``
+        Gradient of the loss with respect to relu's output.
+    x : array_like
+        The forward pass's input.
+
+    Returns
+    -------
+    ndarray, same shape as ``x``
+        ``dout`` where ``x > 0``, else 0 (0 at ``x == 0`` too, as in PyTorch).
+
+    Examples
+    --------
+    >>> relu_backward([5.0, 5.0, 5.0], [-1.0, 0.0, 2.0])
+    array([0., 0., 5.])
+    """
+    dout = v.as_float_array("relu_backward", "dout", dout)
+    x = v.as_float_array("relu_backward", "x", x)
+    if dout.shape != x.shape:
+        raise ValueError(f"relu_backward: dout must have the shape of x, {x.shape}, got {dout.shape}")
     return np.where(x > 0, dout, 0).astype(np.result_type(dout, x), copy=False)
 
 
@@ -84,8 +106,8 @@ def softmax(z, axis=-1):
     array([0.5, 0.5])
     """
     z = v.as_float_array("softmax", "z", z, min_ndim=1)
-    if not isinstance(axis, (int, np.integer)) or not -z.ndim <= axis < z.ndim:
-        raise ValueError(f"softmax: axis must be an integer in [-{z.ndim}, {z.ndim}), got {axis!r}")
+    axis = v.softmax_axis("softmax", z, axis)
+    v.nonempty_axis("softmax", "z", z, axis)
     shifted = z - z.max(axis=axis, keepdims=True)
     e = np.exp(shifted)
     return e / e.sum(axis=axis, keepdims=True)

@@ -49,11 +49,8 @@ def output_size(n, f, stride=1, padding=0, dilation=1):
     >>> output_size(7, 3), output_size(7, 3, stride=2), output_size(28, 5, padding=2)
     (5, 3, 28)
     """
-    n = v.positive_int("output_size", "n", n)
-    f = v.positive_int("output_size", "f", f)
-    stride = v.positive_int("output_size", "stride", stride)
-    padding = v.positive_int("output_size", "padding", padding, minimum=0)
-    dilation = v.positive_int("output_size", "dilation", dilation)
+    n, f, stride, padding, dilation = v.output_size_args("output_size", n, f, stride, padding,
+                                                         dilation)
     return v.output_length("output_size", n, f, stride, padding, dilation)
 
 
@@ -80,11 +77,9 @@ def pad2d(x, padding, value=0):
            [0., 1., 2., 0.],
            [0., 0., 0., 0.]])
     """
-    x = v.as_float_array("pad2d", "x", x, min_ndim=2)
-    ph, pw = v.int_pair("pad2d", "padding", padding, minimum=0)
-    if isinstance(value, (bool, np.bool_)) or not np.isscalar(value) or not np.isreal(value):
-        raise TypeError(f"pad2d: value must be a real number, got {value!r}")
-    return _pad(x, ph, pw, value)
+    x, (ph, pw), value = v.pad_args("pad2d", x, padding, value)
+    out = _pad(x, ph, pw, value)
+    return out.copy() if out is x else out
 
 
 def _pad(x, ph, pw, value=0):
@@ -142,15 +137,9 @@ def convolve2d(image, kernel, stride=1, padding=0):
 
 
 def _single_map(func, image, kernel, stride, padding, flip):
-    image = v.as_float_array(func, "image", image, ndim=2)
-    kernel = v.as_float_array(func, "kernel", kernel, ndim=2)
-    if kernel.size == 0:
-        raise ValueError(f"{func}: kernel must not be empty, got shape {kernel.shape}")
+    image, kernel, geometry = v.single_map_args(func, image, kernel, stride, padding)
     if flip:
         kernel = kernel[::-1, ::-1]
-    geometry = _check_geometry(func, (1, 1) + image.shape, (1, 1) + kernel.shape, None, stride,
-                               padding, 1, 1,
-                               shapes=f"(image.shape={image.shape}, kernel.shape={kernel.shape})")
     out, _ = _conv_fast.forward(image[None, None], kernel[None, None], None, *geometry)
     return out[0, 0]
 
@@ -196,7 +185,7 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     >>> conv2d(np.ones((1, 3, 5, 5)), np.ones((3, 1, 3, 3)), groups=3)[0, :, 0, 0]
     array([9., 9., 9.])
     """
-    x, w, b, geometry = _check_conv2d("conv2d", x, w, b, stride, padding, dilation, groups)
+    x, w, b, geometry = v.conv_args("conv2d", x, w, b, stride, padding, dilation, groups)
     out, _ = _conv_fast.forward(x, w, b, *geometry)
     return out
 
@@ -238,8 +227,8 @@ def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1, groups=1):
     (array([[4., 4.],
            [4., 4.]]), array([4.]))
     """
-    x, w, _, geometry = _check_conv2d("conv2d_backward", x, w, None, stride, padding, dilation,
-                                      groups)
+    x, w, _, geometry = v.conv_args("conv2d_backward", x, w, None, stride, padding, dilation,
+                                    groups)
     dout = v.as_float_array("conv2d_backward", "dout", dout, ndim=4)
     g, _ = ctx = _conv_fast.context(x, w, *geometry)
     if dout.shape != (g.n, g.f, g.oh, g.ow):
@@ -248,37 +237,3 @@ def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1, groups=1):
     dw = np.empty(w.shape, np.result_type(dout.dtype, x.dtype, w.dtype))
     dx, db = _conv_fast.backward(dout, ctx, w, dw_out=dw, func="conv2d_backward")
     return dx, dw, db
-
-
-def _check_conv2d(func, x, w, b, stride, padding, dilation, groups):
-    """Checked arrays and the resolved (stride, padding, dilation, groups) of a conv2d call."""
-    x = v.as_float_array(func, "x", x, ndim=4)
-    w = v.as_float_array(func, "w", w, ndim=4)
-    if b is not None:
-        b = v.as_float_array(func, "b", b, ndim=1)
-    groups = v.positive_int(func, "groups", groups)
-    geometry = _check_geometry(func, x.shape, w.shape, b, stride, padding, dilation, groups,
-                               shapes=f"(x.shape={x.shape}, w.shape={w.shape})")
-    return x, w, b, geometry
-
-
-def _check_geometry(func, x_shape, w_shape, b, stride, padding, dilation, groups, shapes):
-    c, f = x_shape[1], w_shape[0]
-    if c % groups or f % groups:
-        raise ValueError(f"{func}: groups={groups} must divide both the input channels ({c}) and "
-                         f"the number of filters ({f}) {shapes}")
-    if c // groups != w_shape[1]:
-        per_group = "" if groups == 1 else f" ({c} channels / groups={groups})"
-        raise ValueError(f"{func}: x has {c // groups} channels{per_group} but w expects "
-                         f"{w_shape[1]} {shapes}")
-    if b is not None and b.shape[0] != f:
-        raise ValueError(f"{func}: b must have one entry per filter, {f}, got shape {b.shape}")
-    if 0 in w_shape[2:]:
-        raise ValueError(f"{func}: the kernel must not be empty, got shape {tuple(w_shape)}")
-    stride = v.int_pair(func, "stride", stride)
-    dilation = v.int_pair(func, "dilation", dilation)
-    padding = v.padding_pair(func, padding, w_shape[2:], dilation)
-    for axis, name in ((0, "height"), (1, "width")):
-        v.output_length(func, x_shape[2 + axis], w_shape[2 + axis], stride[axis], padding[axis],
-                        dilation[axis], axis_name=name)
-    return stride, padding, dilation, groups

@@ -26,18 +26,9 @@ def linear(x, W, b=None):
     >>> linear([[1.0, 2.0]], [[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]], b=[0.0, 0.0, 10.0])
     array([[ 1.,  2., 13.]])
     """
-    x = v.as_float_array("linear", "x", x, ndim=2)
-    W = v.as_float_array("linear", "W", W, ndim=2)
-    if x.shape[1] != W.shape[0]:
-        raise ValueError(
-            f"linear: x has {x.shape[1]} features but W expects {W.shape[0]} "
-            f"(x.shape={x.shape}, W.shape={W.shape}); flatten x first if it is an image batch"
-        )
+    x, W, b = v.linear_args("linear", x, W, b)
     out = x @ W.astype(v.result_dtype(x, W), copy=False)
     if b is not None:
-        b = v.as_float_array("linear", "b", b, ndim=1)
-        if b.shape[0] != W.shape[1]:
-            raise ValueError(f"linear: b must have D_out = {W.shape[1]} entries, got shape {b.shape}")
         out = out + b
     return out
 
@@ -79,11 +70,6 @@ def linear_backward(dout, x, W):
     if dout.shape != (x.shape[0], W.shape[1]):
         raise ValueError(f"linear_backward: dout must have the output's shape "
                          f"{(x.shape[0], W.shape[1])}, got {dout.shape}")
-    return _linear_backward(dout, x, W)
-
-
-def _linear_backward(dout, x, W):
-    """`linear_backward` on checked arrays (the `Linear` layer's backward pass)."""
     return dout @ W.T, x.T @ dout, dout.sum(axis=0)
 
 
@@ -96,4 +82,4 @@ def flatten(x):
     (2, 48)
     """
     x = v.as_float_array("flatten", "x", x, min_ndim=1)
-    return x.reshape(x.shape[0], -1)
+    return x.reshape(x.shape[0], int(np.prod(x.shape[1:])))  # not -1: fine for N = 0

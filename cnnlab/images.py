@@ -31,8 +31,10 @@ def to_nchw(image):
 def to_image(x):
     """One sample of an NCHW batch (or a CHW volume) for display.
 
-    (1, 1, H, W) or (1, H, W) -> (H, W); (1, 3, H, W) or (3, H, W) -> (H, W, 3).
-    A batch with more than one sample is refused: pick one, ``to_image(x[i])``.
+    (1, 1, H, W) or (1, H, W) -> (H, W); (1, 3, H, W) or (3, H, W) -> (H, W, 3), and 4
+    channels (RGBA, as `to_nchw` accepts) -> (H, W, 4). A batch with more than one sample is
+    refused: pick one, ``to_image(x[i])``. Other channel counts (a feature-map volume) are
+    refused too: show one map, ``x[c]``. So is an array that is already an (H, W, 3) image.
 
     Examples
     --------
@@ -50,5 +52,12 @@ def to_image(x):
     if x.ndim == 3:
         if x.shape[0] == 1:
             return x[0].copy()
-        return np.ascontiguousarray(x.transpose(1, 2, 0))
+        if x.shape[0] in (3, 4):
+            return np.ascontiguousarray(x.transpose(1, 2, 0))
+        if x.shape[-1] in (3, 4):
+            raise ValueError(f"to_image: x looks like an (H, W, {x.shape[-1]}) image already "
+                             f"(x.shape={x.shape}); to_image expects (C, H, W) or (N, C, H, W) "
+                             f"with channels first: use the image as it is")
+        raise ValueError(f"to_image: x must have 1 (grey) or 3 (colour) channels (or 4, RGBA), got "
+                         f"{x.shape[0]} (x.shape={x.shape}); to show one feature map, pass x[c]")
     raise ValueError(f"to_image: x must be (N, C, H, W), (C, H, W) or (H, W), got shape {x.shape}")

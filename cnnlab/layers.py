@@ -1,4 +1,4 @@
-"""Layers with a forward and a backward pass, and `Sequential` to stack them.
+"""Layers with a forward and a backward pass; `Sequential` (in :mod:`cnnlab.sequential`) stacks them.
 
 Every layer has:
 
@@ -7,14 +7,22 @@ Every layer has:
   gradient with respect to the input, filling ``grads``;
 - ``params`` and ``grads``: dicts of arrays with the same keys ("W", "b" for `Conv2D` and
   `Linear`, "gamma", "beta" for the batch normalisations, empty for the others). The arrays in
-  ``params`` are the live weights: assigning into them in place changes the layer. The arrays
-  in ``grads`` are updated in place too, so an optimiser can hold on to them.
+  ``params`` are the live weights: assigning into them in place
+  (``layer.params["W"][...] = w``) changes the layer. Replacing an array
+  (``layer.params["W"] = w``) works too if the new one is a floating array of the same shape:
+  an optimiser built on the model picks it up at its next step (one built on a list of arrays
+  keeps the old ones). Any other replacement raises at the next forward pass, naming the layer
+  and the key. The arrays in ``grads`` are updated in place, so an optimiser can hold on to
+  them.
 - a mode: ``training`` (True from the start), switched by ``train()`` and ``eval()``;
   `Sequential` and `Residual` pass it on to the layers inside them.
 - ``output_shape(input_shape)`` and ``macs(input_shape)`` for one sample (no batch axis).
 
-The batch normalisations live in :mod:`cnnlab.normalization`, `Dropout` in
-:mod:`cnnlab.regularization` and `Residual` in :mod:`cnnlab.residual`; all are exported here too.
+Each layer computes with the public functions of the operation's module (`conv2d` and
+`conv2d_backward`, `linear` and `linear_backward`, `pool2d` and `pool2d_backward`...), so its
+forward and backward pass can be read there side by side. The batch normalisations live in
+:mod:`cnnlab.normalization`, `Dropout` in :mod:`cnnlab.regularization`, `Residual` in
+:mod:`cnnlab.residual` and `Sequential` in :mod:`cnnlab.sequential`; all are exported here too.
 """
 
 import threading
@@ -23,14 +31,14 @@ import numpy as np
 
 from . import _validation as v
 from ._layer import Layer, _chw, _rng
-from .activations import relu_backward
-from . import _conv_fast
-from .convolution import _pad
-from .dense import _linear_backward
+from .activations import relu, relu_backward
+from .convolution import conv2d, conv2d_backward
+from .dense import flatten, linear, linear_backward
 from .normalization import BatchNorm1D, BatchNorm2D
-from .pooling import _pool, pool2d_backward
+from .pooling import pool2d, pool2d_backward
 from .regularization import Dropout
 from .residual import Residual
+from .sequential import Sequential, Summary, count_macs, count_params
 
 __all__ = ["Layer", "Conv2D", "ReLU", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "Flatten",
            "Linear", "BatchNorm1D", "BatchNorm2D", "Dropout", "Residual", "Sequential", "Summary",
@@ -89,6 +97,7 @@ class Conv2D(Layer):
             raise TypeError(f"Conv2D: bias must be True or False, got {bias!r}")
         per_group = self.in_channels // self.groups
         fan_in = per_group * self.kernel_size[0] * self.kernel_size[1]
+        dtype = v.float_dtype("Conv2D", dtype)
         w = _rng("Conv2D", rng).normal(0.0, np.sqrt(2.0 / fan_in),
                                        (self.out_channels, per_group) + self.kernel_size)
         self.params = {"W": w.astype(dtype)}
@@ -119,23 +128,26 @@ class Conv2D(Layer):
         return f * oh * ow * self.params["W"][0].size
 
     def forward(self, x):
+        """`conv2d` with the layer's weights; keeps ``x`` for the backward pass."""
         x = self._input(x, 4, "(N, C, H, W)")
         self.output_shape(x.shape[1:])  # checks channels and sizes, with this layer's name
-        out, ctx = _conv_fast.forward(x, self.params["W"], self.params.get("b"), self.stride,
-                                      self.padding, self.dilation, groups=self.groups,
-                                      func="Conv2D")
-        self._cache = (ctx, out.shape, threading.get_ident())
+        params = self._checked_params()
+        out = conv2d(x, params["W"], params.get("b"), self.stride, self.padding, self.dilation,
+                     self.groups)
+        self._cache = (x, out.shape, threading.get_ident())
         return out
 
     def backward(self, dout):
-        ctx, out_shape, thread = self._cached()
+        """`conv2d_backward`: returns dx, fills ``grads["W"]`` and ``grads["b"]``."""
+        x, out_shape, thread = self._cached()
         if thread != threading.get_ident():
             raise RuntimeError("Conv2D.backward: the last forward pass ran in another thread, so "
                                "its saved input is not this thread's; give each thread its own "
                                "layer (copy.deepcopy(model))")
         dout = self._dout(dout, out_shape)
-        dx, db = _conv_fast.backward(dout, ctx, self.params["W"], dw_out=self.grads["W"],
-                                     func="Conv2D")
+        dx, dw, db = conv2d_backward(dout, x, self.params["W"], self.stride, self.padding,
+                                     self.dilation, self.groups)
+        self.grads["W"][...] = dw
         if "b" in self.grads:
             self.grads["b"][...] = db
         return dx
@@ -148,9 +160,10 @@ class ReLU(Layer):
         return "ReLU()"
 
     def forward(self, x):
+        """`relu`; keeps ``x`` for the backward pass."""
         x = v.as_float_array(self.name, "x", x)
         self._cache = x
-        return np.maximum(x, 0)
+        return relu(x)
 
     def backward(self, dout):
         x = self._cached()
@@ -159,7 +172,6 @@ class ReLU(Layer):
 
 class _Pool(Layer):
     mode = None
-    fill = 0.0  # the value of the padding
 
     def __init__(self, size, stride=None, padding=0):
         super().__init__()
@@ -182,18 +194,18 @@ class _Pool(Layer):
         return (c, oh, ow)
 
     def forward(self, x):
+        """`pool2d` with this layer's window; keeps ``x`` for the backward pass."""
         x = self._input(x, 4, "(N, C, H, W)")
         self.output_shape(x.shape[1:])
-        xp = _pad(x, *self.padding, value=self.fill)
-        out = _pool(xp, self.size, self.stride, self.mode)
-        self._cache = (xp, out.shape)
+        out = pool2d(x, self.size, self.stride, self.mode, self.padding)
+        self._cache = (x, out.shape)
         return out
 
     def backward(self, dout):
-        xp, out_shape = self._cached()
-        dxp = pool2d_backward(self._dout(dout, out_shape), xp, self.size, self.stride, self.mode)
-        (ph, pw), (h, w) = self.padding, xp.shape[2:]
-        return dxp[:, :, ph:h - ph, pw:w - pw] if ph or pw else dxp
+        """`pool2d_backward`."""
+        x, out_shape = self._cached()
+        return pool2d_backward(self._dout(dout, out_shape), x, self.size, self.stride, self.mode,
+                               self.padding)
 
 
 class MaxPool2D(_Pool):
@@ -205,7 +217,6 @@ class MaxPool2D(_Pool):
     """
 
     mode = "max"
-    fill = -np.inf
 
 
 class AvgPool2D(_Pool):
@@ -261,9 +272,10 @@ class Flatten(Layer):
         return (int(np.prod(input_shape)),)
 
     def forward(self, x):
+        """`flatten`; keeps the input's shape for the backward pass."""
         x = v.as_float_array(self.name, "x", x, min_ndim=2)
         self._cache = x.shape
-        return x.reshape(x.shape[0], -1)
+        return flatten(x)
 
     def backward(self, dout):
         shape = self._cached()
@@ -275,10 +287,12 @@ class Linear(Layer):
     """A fully-connected layer ``x @ W + b``: input (N, D_in), output (N, D_out).
 
     ``params["W"]`` is (D_in, D_out) with He initialisation, ``params["b"]`` is (D_out,) zeros.
+    ``dtype`` (float64 by default, or float32) must be a floating type.
     """
 
     def __init__(self, in_features, out_features, rng=None, dtype=np.float64):
         super().__init__()
+        dtype = v.float_dtype("Linear", dtype)
         self.in_features = v.positive_int("Linear", "in_features", in_features)
         self.out_features = v.positive_int("Linear", "out_features", out_features)
         w = _rng("Linear", rng).normal(0.0, np.sqrt(2.0 / self.in_features),
@@ -301,234 +315,16 @@ class Linear(Layer):
         return self.in_features * self.out_features
 
     def forward(self, x):
+        """`linear` with the layer's weights; keeps ``x`` for the backward pass."""
         x = self._input(x, 2, "(N, D_in)")
         self.output_shape(x.shape[1:])
+        params = self._checked_params()
         self._cache = x
-        return x @ self.params["W"] + self.params["b"]
+        return linear(x, params["W"], params["b"])
 
     def backward(self, dout):
+        """`linear_backward`: returns dx, fills ``grads["W"]`` and ``grads["b"]``."""
         x = self._cached()
         dout = self._dout(dout, (x.shape[0], self.out_features))
-        dx, self.grads["W"][...], self.grads["b"][...] = _linear_backward(dout, x, self.params["W"])
+        dx, self.grads["W"][...], self.grads["b"][...] = linear_backward(dout, x, self.params["W"])
         return dx
-
-
-class Sequential(Layer):
-    """Layers applied one after the other; backward runs them in reverse.
-
-    ``params`` and ``grads`` gather the layers' arrays under keys such as ``"0.W"`` (and
-    ``"3.body.0.W"`` for a layer inside a `Residual`). ``train()`` and ``eval()`` switch every
-    layer; ``predict`` always computes in evaluation mode.
-
-    Examples
-    --------
-    >>> model = Sequential(Conv2D(1, 6, 5, rng=0), ReLU(), MaxPool2D(2), Flatten(), Linear(864, 10, rng=0))
-    >>> print(model.summary((1, 28, 28)))
-    Layer        Output shape    Parameters         MACs
-    ----------------------------------------------------
-    Input        (1, 28, 28)              0            0
-    Conv2D       (6, 24, 24)            156       86,400
-    ReLU         (6, 24, 24)              0            0
-    MaxPool2D    (6, 12, 12)              0            0
-    Flatten      (864,)                   0            0
-    Linear       (10,)                8,650        8,640
-    ----------------------------------------------------
-    Total                             8,806       95,040
-    >>> model.eval().training, model[0].training
-    (False, False)
-    """
-
-    def __init__(self, *layers):
-        super().__init__()
-        for i, layer in enumerate(layers):
-            if not isinstance(layer, Layer):
-                raise TypeError(f"Sequential: argument {i} must be a cnnlab layer, got "
-                                f"{type(layer).__name__}")
-        self.layers = list(layers)
-        self.params = {f"{i}.{k}": p for i, l in enumerate(self.layers) for k, p in l.params.items()}
-        self.grads = {f"{i}.{k}": g for i, l in enumerate(self.layers) for k, g in l.grads.items()}
-
-    def __repr__(self):
-        inner = ",\n".join("    " + repr(layer).replace("\n", "\n    ") for layer in self.layers)
-        return f"Sequential(\n{inner}\n)"
-
-    def __len__(self):
-        return len(self.layers)
-
-    def __getitem__(self, i):
-        return self.layers[i]
-
-    def _children(self):
-        return self.layers
-
-    def parameters(self):
-        return [pair for layer in self.layers for pair in layer.parameters()]
-
-    def forward(self, x):
-        for layer in self.layers:
-            x = layer.forward(x)
-        self._cache = True
-        return x
-
-    def backward(self, dout):
-        self._cached()
-        for layer in reversed(self.layers):
-            dout = layer.backward(dout)
-        return dout
-
-    def output_shape(self, input_shape):
-        for layer in self.layers:
-            input_shape = layer.output_shape(input_shape)
-        return input_shape
-
-    def macs(self, input_shape):
-        """The layers' multiply-accumulates for one sample, added up."""
-        total = 0
-        for layer in self.layers:
-            total += layer.macs(input_shape)
-            input_shape = layer.output_shape(input_shape)
-        return total
-
-    def predict(self, x, batch_size=256):
-        """Class indices (N,): the arg-max of the final scores, computed in batches.
-
-        Computed in evaluation mode (dropout off, batch normalisation with its running
-        statistics); the model is left in the mode it was in.
-        """
-        x = v.as_float_array("Sequential.predict", "x", x)
-        batch_size = v.positive_int("Sequential.predict", "batch_size", batch_size)
-        if not len(x):
-            return np.zeros(0, int)
-        with _evaluating(self):
-            return np.concatenate([self.forward(x[i:i + batch_size]).argmax(axis=1)
-                                   for i in range(0, len(x), batch_size)])
-
-    def summary(self, input_shape):
-        """Per layer: name, output shape of one sample, parameters and MACs; and the totals.
-
-        Parameters
-        ----------
-        input_shape : tuple
-            One sample's (C, H, W), without the batch axis.
-
-        Returns
-        -------
-        Summary
-            ``rows`` of (name, output shape, parameters, MACs); ``total`` parameters and
-            ``total_macs``. A `Residual` is one row holding its body and shortcut.
-
-        Notes
-        -----
-        MACs (multiply-accumulates) for one sample: F*OH*OW*(C/G)*KH*KW for a convolution,
-        D_in*D_out for a dense layer, 0 for ReLU, pooling, batch normalisation, dropout and
-        flatten (bias additions are not counted). Common counters (ptflops, fvcore) count the
-        same way and report 1.81 G MACs for ResNet-18 on 224 x 224 images.
-        """
-        shape = tuple(int(s) for s in input_shape)
-        rows = [("Input", shape, 0, 0)]
-        for layer in self.layers:
-            macs = layer.macs(shape)
-            shape = layer.output_shape(shape)
-            rows.append((layer.name, shape, count_params(layer), macs))
-        return Summary(rows)
-
-
-class _evaluating:
-    """Context manager: the model in evaluation mode inside, back in its former mode after.
-
-    Examples
-    --------
-    >>> model = Sequential(Dropout(0.5))
-    >>> with _evaluating(model):
-    ...     print(model.training)
-    False
-    >>> model.training
-    True
-    """
-
-    def __init__(self, model):
-        self.model = model
-
-    def __enter__(self):
-        self.was_training = self.model.training
-        return self.model.eval()
-
-    def __exit__(self, *exc):
-        self.model.train(self.was_training)
-        return False
-
-
-class Summary:
-    """The table `Sequential.summary` returns.
-
-    ``rows`` are (name, output shape, parameters, MACs); ``total`` is the number of parameters
-    and ``total_macs`` the multiply-accumulates for one sample.
-    """
-
-    def __init__(self, rows):
-        self.rows = rows
-        self.total = sum(r[2] for r in rows)
-        self.total_macs = sum(r[3] for r in rows)
-
-    def __str__(self):
-        lines = [f"{'Layer':<12} {'Output shape':<15} {'Parameters':>10} {'MACs':>12}"]
-        rule = "-" * len(lines[0])
-        lines.append(rule)
-        lines += [f"{name:<12} {str(shape):<15} {n:>10,} {m:>12,}" for name, shape, n, m in self.rows]
-        lines += [rule, f"{'Total':<12} {'':<15} {self.total:>10,} {self.total_macs:>12,}"]
-        return "\n".join(lines)
-
-    __repr__ = __str__
-
-    def _repr_html_(self):
-        body = "".join(
-            f"<tr><td style='text-align:left'>{name}</td><td style='text-align:left'>{shape}</td>"
-            f"<td>{n:,}</td><td>{m:,}</td></tr>" for name, shape, n, m in self.rows)
-        return ("<table><thead><tr><th style='text-align:left'>Layer</th>"
-                "<th style='text-align:left'>Output shape</th><th>Parameters</th><th>MACs</th>"
-                f"</tr></thead><tbody>{body}<tr><th style='text-align:left'>Total</th><td></td>"
-                f"<th>{self.total:,}</th><th>{self.total_macs:,}</th></tr></tbody></table>")
-
-
-def count_params(model):
-    """Number of trainable numbers (weights and biases) of a layer or a `Sequential`.
-
-    Running statistics of batch normalisation are not trainable and not counted.
-    """
-    if not isinstance(model, Layer):
-        raise TypeError(f"count_params: model must be a cnnlab layer or Sequential, got "
-                        f"{type(model).__name__}")
-    return int(sum(p.size for p in model.params.values()))
-
-
-def count_macs(model, input_shape):
-    """Multiply-accumulates of one forward pass of one sample through ``model``.
-
-    Parameters
-    ----------
-    model : cnnlab layer or Sequential
-    input_shape : tuple
-        One sample's shape without the batch axis, e.g. (C, H, W).
-
-    Returns
-    -------
-    int
-        The sum over layers of F*OH*OW*(C/G)*KH*KW for convolutions and D_in*D_out for dense
-        layers; ReLU, pooling, batch normalisation, dropout and flatten count 0 (as ptflops and
-        fvcore count them: ResNet-18 at 224 x 224 is 1.81 G MACs). One MAC is one multiplication
-        and one addition, so FLOPs are about twice the MACs.
-
-    Examples
-    --------
-    >>> count_macs(Conv2D(3, 8, 3, padding=1), (3, 32, 32))   # 8*32*32 outputs, 3*3*3 each
-    221184
-    """
-    if not isinstance(model, Layer):
-        raise TypeError(f"count_macs: model must be a cnnlab layer or Sequential, got "
-                        f"{type(model).__name__}")
-    if not isinstance(input_shape, (tuple, list)) or not all(
-            isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n > 0
-            for n in input_shape):
-        raise TypeError(f"count_macs: input_shape must be a tuple of positive integers (one "
-                        f"sample's shape, without the batch axis), got {input_shape!r}")
-    return int(model.macs(tuple(int(n) for n in input_shape)))

@@ -12,16 +12,23 @@ def _log_softmax(logits):
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
-def check_labels(func, labels, n, n_classes):
-    """Integer class labels (N,) in 0..n_classes-1, else a ValueError/TypeError naming ``func``."""
+def check_labels(func, labels, n, n_classes=None, name="labels"):
+    """Integer class labels (N,) in 0..n_classes-1, else a ValueError/TypeError naming ``func``.
+
+    ``n_classes=None`` checks only that the labels are not negative; ``name`` is the
+    argument's name in the messages.
+    """
     labels = np.asarray(labels)
     if labels.dtype.kind not in "iu":
-        raise TypeError(f"{func}: labels must be integer class indices, got dtype {labels.dtype}")
+        raise TypeError(f"{func}: {name} must be integer class indices, got dtype {labels.dtype}")
     if labels.shape != (n,):
-        raise ValueError(f"{func}: labels must have shape ({n},), one per sample, got {labels.shape}")
-    if n and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(f"{func}: {name} must have shape ({n},), one per sample, got {labels.shape}")
+    if n and n_classes is None and labels.min() < 0:
+        raise ValueError(f"{func}: {name} must be class indices 0, 1, 2, ..., got "
+                         f"{labels.min()} (negative labels are not classes)")
+    if n and n_classes is not None and (labels.min() < 0 or labels.max() >= n_classes):
         raise ValueError(
-            f"{func}: labels must lie in 0..{n_classes - 1} (one per class of logits), "
+            f"{func}: {name} must lie in 0..{n_classes - 1} (one per class of logits), "
             f"got values from {labels.min()} to {labels.max()}"
         )
     return labels
@@ -57,8 +64,17 @@ def cross_entropy(logits, labels):
 
 
 def cross_entropy_backward(logits, labels):
-    """Gradient of :func:`cross_entropy` with respect to the logits: ``(softmax - onehot) / N``."""
-    logits = np.asarray(logits)
+    """Gradient of :func:`cross_entropy` with respect to the logits: ``(softmax - onehot) / N``.
+
+    Parameters and checks as in :func:`cross_entropy`; returns an array shaped like ``logits``.
+
+    Examples
+    --------
+    >>> cross_entropy_backward([[0.0, 0.0]], [1])
+    array([[ 0.5, -0.5]])
+    """
+    logits = v.as_float_array("cross_entropy_backward", "logits", logits, ndim=2)
+    labels = check_labels("cross_entropy_backward", labels, logits.shape[0], logits.shape[1])
     p = np.exp(_log_softmax(logits))
     p[np.arange(len(labels)), labels] -= 1
     return p / len(labels)

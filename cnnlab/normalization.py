@@ -40,6 +40,7 @@ class _BatchNorm(Layer):
         if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, (int, float)) or not eps > 0:
             raise ValueError(f"{name}: eps must be a positive number, got {eps!r}")
         self.momentum, self.eps = float(momentum), float(eps)
+        dtype = v.float_dtype(name, dtype)
         self.params = {"gamma": np.ones(self.num_features, dtype=dtype),
                        "beta": np.zeros(self.num_features, dtype=dtype)}
         self._init_grads()
@@ -61,6 +62,7 @@ class _BatchNorm(Layer):
         if x.ndim not in self.ndims:
             raise ValueError(f"{self.name}: input must be {self.batch_letters}, got shape {x.shape}")
         self.output_shape(x.shape[1:])
+        self._checked_params()
         axes = (0,) + tuple(range(2, x.ndim))
         count = x.size // self.num_features  # values per channel
         dtype = np.result_type(x, self.params["gamma"])

@@ -2,7 +2,9 @@
 
 Pooling works on any leading axes: (H, W), (C, H, W) or (N, C, H, W). The stride defaults to
 the window size (non-overlapping windows); windows that do not fit at the right or bottom edge
-are dropped, as in convolution: ``out = floor((n - k) / s) + 1``.
+are dropped, as in convolution: ``out = floor((n + 2p - k) / s) + 1`` with ``padding`` p (0 by
+default; -inf for max pooling, zeros for the others). Each forward function has its backward
+beside it: `pool2d_backward`, which the pooling layers call.
 
 Tie-breaking of max pooling: when several entries of a window share the maximum, the gradient
 goes to the first of them in row-major order (top row first, then left to right), which is what
@@ -16,10 +18,10 @@ from . import _validation as v
 
 __all__ = ["max_pool2d", "avg_pool2d", "sum_pool2d", "pool2d", "pool2d_backward", "POOL_MODES"]
 
-POOL_MODES = ("max", "avg", "sum")
+POOL_MODES = v.POOL_MODES
 
 
-def pool2d(x, size=2, stride=None, mode="max"):
+def pool2d(x, size=2, stride=None, mode="max", padding=0):
     """Pool the last two axes of ``x`` with ``mode`` in ``("max", "avg", "sum")``.
 
     Parameters
@@ -30,11 +32,15 @@ def pool2d(x, size=2, stride=None, mode="max"):
     stride : int or pair of int, optional
         Step between windows; defaults to ``size``.
     mode : {"max", "avg", "sum"}
+    padding : int or pair of int, optional
+        Added on each side before pooling, at most half the window: -inf for "max" (padded
+        cells never win), zeros for "avg" (they count in the mean, as PyTorch's default
+        ``count_include_pad=True``) and "sum".
 
     Returns
     -------
     ndarray, shape (..., OH, OW)
-        ``OH = floor((H - KH) / SH) + 1`` and likewise OW.
+        ``OH = floor((H + 2*PH - KH) / SH) + 1`` and likewise OW.
 
     Examples
     --------
@@ -45,13 +51,29 @@ def pool2d(x, size=2, stride=None, mode="max"):
     >>> pool2d(x, 2, mode="avg")
     array([[2.5 , 1.  ],
            [1.25, 6.5 ]])
+    >>> pool2d(x, 3, stride=2, padding=1)      # ResNet's first pooling: 4 x 4 -> 2 x 2
+    array([[4., 3.],
+           [4., 8.]])
     """
-    func = {"max": "max_pool2d", "avg": "avg_pool2d", "sum": "sum_pool2d"}.get(mode, "pool2d")
-    if mode not in POOL_MODES:
-        raise ValueError(f"pool2d: mode must be one of {POOL_MODES}, got {mode!r}")
+    func = _FUNC_NAMES.get(mode, "pool2d")
+    v.pool_mode(mode)
     x = v.as_float_array(func, "x", x, min_ndim=2)
-    size, stride = _check_window(func, x.shape, size, stride)
-    return _pool(x, size, stride, mode)
+    size, stride, padding = v.pool_window(func, x.shape, size, stride, padding)
+    return _pool(_padded(x, padding, mode), size, stride, mode)
+
+
+_FUNC_NAMES = {"max": "max_pool2d", "avg": "avg_pool2d", "sum": "sum_pool2d"}
+
+
+def _padded(x, padding, mode):
+    """``x`` with ``padding`` added on the last two axes (-inf for max pooling); ``x`` if none."""
+    (ph, pw) = padding
+    if not ph and not pw:
+        return x
+    fill = -np.inf if mode == "max" else 0.0
+    out = np.full(x.shape[:-2] + (x.shape[-2] + 2 * ph, x.shape[-1] + 2 * pw), fill, x.dtype)
+    out[..., ph:ph + x.shape[-2], pw:pw + x.shape[-1]] = x
+    return out
 
 
 def _pool(x, size, stride, mode):
@@ -71,7 +93,7 @@ def _pool(x, size, stride, mode):
     return win.mean(axis=(-2, -1))
 
 
-def max_pool2d(x, size=2, stride=None):
+def max_pool2d(x, size=2, stride=None, padding=0):
     """Maximum of each window of the last two axes; see :func:`pool2d`.
 
     Examples
@@ -80,10 +102,10 @@ def max_pool2d(x, size=2, stride=None):
     array([[ 5.,  7.],
            [13., 15.]])
     """
-    return pool2d(x, size, stride, "max")
+    return pool2d(x, size, stride, "max", padding)
 
 
-def avg_pool2d(x, size=2, stride=None):
+def avg_pool2d(x, size=2, stride=None, padding=0):
     """Mean of each window of the last two axes; see :func:`pool2d`.
 
     Examples
@@ -92,10 +114,10 @@ def avg_pool2d(x, size=2, stride=None):
     array([[ 2.5,  4.5],
            [10.5, 12.5]])
     """
-    return pool2d(x, size, stride, "avg")
+    return pool2d(x, size, stride, "avg", padding)
 
 
-def sum_pool2d(x, size=2, stride=None):
+def sum_pool2d(x, size=2, stride=None, padding=0):
     """Sum of each window of the last two axes; see :func:`pool2d`.
 
     Examples
@@ -104,16 +126,10 @@ def sum_pool2d(x, size=2, stride=None):
     array([[10., 18.],
            [42., 50.]])
     """
-    return pool2d(x, size, stride, "sum")
+    return pool2d(x, size, stride, "sum", padding)
 
 
-def _check_window(func, shape, size, stride):
-    size = v.int_pair(func, "size", size)
-    stride = size if stride is None else v.int_pair(func, "stride", stride)
-    for axis, name in ((0, "height"), (1, "width")):
-        v.output_length(func, shape[-2 + axis], size[axis], stride[axis], 0, 1, axis_name=name,
-                        what="window")
-    return size, stride
+_check_window = v.pool_window  # the name cnnlab.viz imports
 
 
 def _windows(x, size, stride):
@@ -122,22 +138,50 @@ def _windows(x, size, stride):
     return win[..., ::stride[0], ::stride[1], :, :]
 
 
-def pool2d_backward(dout, x, size, stride, mode):
+def pool2d_backward(dout, x, size=2, stride=None, mode="max", padding=0):
     """Gradient of :func:`pool2d` with respect to ``x``.
 
     Parameters
     ----------
-    dout : ndarray, shape (..., OH, OW)
-    x : ndarray, shape (..., H, W), the forward input
-    size, stride : pairs of int, already checked
-    mode : {"max", "avg", "sum"}
+    dout : array_like, shape (..., OH, OW)
+        Gradient of the loss with respect to the pooled output.
+    x : array_like, shape (..., H, W)
+        The forward pass's input.
+    size, stride, mode, padding : as in :func:`pool2d`
 
     Returns
     -------
     ndarray, shape (..., H, W)
         Each window passes its upstream gradient back: all to its (first) maximum for "max",
-        shared equally for "avg", copied to every entry for "sum". Overlapping windows add up.
+        shared equally for "avg", copied to every entry for "sum". Overlapping windows add up;
+        what reaches the padding is dropped.
+
+    Examples
+    --------
+    >>> pool2d_backward([[10.0]], [[1, 3], [4, 2]], 2, mode="max")
+    array([[ 0.,  0.],
+           [10.,  0.]])
+    >>> pool2d_backward([[10.0]], [[1, 3], [4, 2]], 2, mode="avg")
+    array([[2.5, 2.5],
+           [2.5, 2.5]])
     """
+    func = "pool2d_backward"
+    v.pool_mode(mode)
+    x = v.as_float_array(func, "x", x, min_ndim=2)
+    size, stride, padding = v.pool_window(func, x.shape, size, stride, padding)
+    dout = v.as_float_array(func, "dout", dout)
+    (ph, pw), (h, w) = padding, x.shape[-2:]
+    out_shape = x.shape[:-2] + tuple(
+        (n + 2 * p - k) // s + 1 for n, p, k, s in zip((h, w), padding, size, stride))
+    if dout.shape != out_shape:
+        raise ValueError(f"{func}: dout must have the output's shape {out_shape}, got "
+                         f"{dout.shape}")
+    dxp = _pool_backward(dout, _padded(x, padding, mode), size, stride, mode)
+    return dxp[..., ph:ph + h, pw:pw + w] if ph or pw else dxp
+
+
+def _pool_backward(dout, x, size, stride, mode):
+    """`pool2d_backward` on checked arrays, unpadded."""
     (kh, kw), (sh, sw) = size, stride
     oh, ow = dout.shape[-2:]
     dx = np.zeros(x.shape, dtype=np.result_type(x.dtype, dout.dtype))

@@ -2,7 +2,9 @@
 
 Slow on purpose: every output number is computed by visible loops, so a learner can read each
 function next to the lesson. The tests check that the fast versions in cnnlab give the same
-numbers; the notebooks time both. Arguments are checked as in the fast versions.
+numbers; the notebooks time both. Arguments are checked by the same code as in the fast
+versions (``cnnlab._validation``), so a bad argument gets the same error from both; the tests
+run the same rejected inputs against both modules.
 """
 
 import math
@@ -10,6 +12,7 @@ import math
 import numpy as np
 
 from . import _validation as v
+from .losses import check_labels
 
 __all__ = ["output_size", "pad2d", "correlate2d", "convolve2d", "conv2d", "relu",
            "max_pool2d", "avg_pool2d", "sum_pool2d", "linear", "flatten", "softmax",
@@ -18,18 +21,18 @@ __all__ = ["output_size", "pad2d", "correlate2d", "convolve2d", "conv2d", "relu"
 
 def output_size(n, f, stride=1, padding=0, dilation=1):
     """floor((n + 2p - d(f - 1) - 1) / s) + 1: how many positions the filter can take."""
+    n, f, stride, padding, dilation = v.output_size_args("output_size", n, f, stride, padding,
+                                                         dilation)
     span = dilation * (f - 1) + 1          # the cells a dilated filter covers
+    if n + 2 * padding < span:
+        v.output_length("output_size", n, f, stride, padding, dilation)  # raises: nothing fits
     positions = (n + 2 * padding - span) // stride + 1
-    if positions < 1:
-        raise ValueError(f"output_size: the filter (spanning {span}) does not fit in the padded "
-                         f"input ({n} + 2*{padding})")
     return positions
 
 
 def pad2d(x, padding, value=0):
     """Copy ``x`` into the middle of a larger array filled with ``value`` (last two axes)."""
-    x = v.as_float_array("pad2d", "x", x, min_ndim=2)
-    ph, pw = v.int_pair("pad2d", "padding", padding, minimum=0)
+    x, (ph, pw), value = v.pad_args("pad2d", x, padding, value)
     h, w = x.shape[-2:]
     out = np.full(x.shape[:-2] + (h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
     for i in range(h):
@@ -41,14 +44,13 @@ def pad2d(x, padding, value=0):
 def correlate2d(image, kernel, stride=1, padding=0):
     """Place the kernel at the top left, multiply element-wise, sum, write one output pixel;
     move by the stride and repeat, row by row."""
-    image = v.as_float_array("correlate2d", "image", image, ndim=2)
-    kernel = v.as_float_array("correlate2d", "kernel", kernel, ndim=2)
+    image, kernel, _ = v.single_map_args("correlate2d", image, kernel, stride, padding)
     return conv2d(image[None, None], kernel[None, None], None, stride, padding)[0, 0]
 
 
 def convolve2d(image, kernel, stride=1, padding=0):
     """True convolution: flip the kernel upside down and left to right, then correlate."""
-    kernel = v.as_float_array("convolve2d", "kernel", kernel, ndim=2)
+    image, kernel, _ = v.single_map_args("convolve2d", image, kernel, stride, padding)
     flipped = kernel[::-1, ::-1]
     return correlate2d(image, flipped, stride, padding)
 
@@ -59,20 +61,10 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     filters are split into ``groups`` equal sets and each set reads only its share of the
     channels: filter f belongs to group f // (F / groups) and reads that group's C / groups
     channels."""
-    x = v.as_float_array("conv2d", "x", x, ndim=4)
-    w = v.as_float_array("conv2d", "w", w, ndim=4)
+    x, w, b, geometry = v.conv_args("conv2d", x, w, b, stride, padding, dilation, groups)
+    (sh, sw), (ph, pw), (dh, dw), groups = geometry
     n_images, channels, height, width = x.shape
     n_filters, w_channels, kh, kw = w.shape
-    groups = v.positive_int("conv2d", "groups", groups)
-    if channels % groups or n_filters % groups:
-        raise ValueError(f"conv2d: groups={groups} must divide both the input channels "
-                         f"({channels}) and the number of filters ({n_filters})")
-    if channels // groups != w_channels:
-        raise ValueError(f"conv2d: x has {channels // groups} channels per group but w expects "
-                         f"{w_channels} (x.shape={x.shape}, w.shape={w.shape})")
-    sh, sw = v.int_pair("conv2d", "stride", stride)
-    dh, dw = v.int_pair("conv2d", "dilation", dilation)
-    ph, pw = v.padding_pair("conv2d", padding, (kh, kw), (dh, dw))
     xp = pad2d(x, (ph, pw))
     oh = v.output_length("conv2d", height, kh, sh, ph, dh, "height")
     ow = v.output_length("conv2d", width, kw, sw, pw, dw, "width")
@@ -103,13 +95,12 @@ def relu(x):
     return out
 
 
-def _pool(func, x, size, stride, reduce):
+def _pool(func, x, size, stride, padding, fill, reduce):
     x = v.as_float_array(func, "x", x, min_ndim=2)
-    kh, kw = v.int_pair(func, "size", size)
-    sh, sw = (kh, kw) if stride is None else v.int_pair(func, "stride", stride)
+    (kh, kw), (sh, sw), (ph, pw) = v.pool_window(func, x.shape, size, stride, padding)
+    x = pad2d(x, (ph, pw), value=fill)     # -inf for max pooling: padded cells never win
     h, w = x.shape[-2:]
-    oh = v.output_length(func, h, kh, sh, 0, 1, "height", what="window")
-    ow = v.output_length(func, w, kw, sw, 0, 1, "width", what="window")
+    oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
     out = np.zeros(x.shape[:-2] + (oh, ow), dtype=x.dtype)
     for lead in np.ndindex(x.shape[:-2]):
         for i in range(oh):
@@ -119,28 +110,25 @@ def _pool(func, x, size, stride, reduce):
     return out
 
 
-def max_pool2d(x, size=2, stride=None):
+def max_pool2d(x, size=2, stride=None, padding=0):
     """The largest number of each window."""
-    return _pool("max_pool2d", x, size, stride, max)
+    return _pool("max_pool2d", x, size, stride, padding, -np.inf, max)
 
 
-def avg_pool2d(x, size=2, stride=None):
-    """The mean of each window."""
-    return _pool("avg_pool2d", x, size, stride, lambda window: sum(window) / len(window))
+def avg_pool2d(x, size=2, stride=None, padding=0):
+    """The mean of each window (padded zeros count)."""
+    return _pool("avg_pool2d", x, size, stride, padding, 0.0,
+                 lambda window: sum(window) / len(window))
 
 
-def sum_pool2d(x, size=2, stride=None):
+def sum_pool2d(x, size=2, stride=None, padding=0):
     """The sum of each window."""
-    return _pool("sum_pool2d", x, size, stride, sum)
+    return _pool("sum_pool2d", x, size, stride, padding, 0.0, sum)
 
 
 def linear(x, W, b=None):
     """out[n, k] = sum over i of x[n, i] * W[i, k], plus b[k]."""
-    x = v.as_float_array("linear", "x", x, ndim=2)
-    W = v.as_float_array("linear", "W", W, ndim=2)
-    if x.shape[1] != W.shape[0]:
-        raise ValueError(f"linear: x has {x.shape[1]} features but W expects {W.shape[0]} "
-                         f"(x.shape={x.shape}, W.shape={W.shape})")
+    x, W, b = v.linear_args("linear", x, W, b)
     out = np.zeros((x.shape[0], W.shape[1]), dtype=np.result_type(x, W))
     for n in range(x.shape[0]):
         for k in range(W.shape[1]):
@@ -157,12 +145,14 @@ def flatten(x):
     rows = []
     for sample in x:
         rows.append([float(value) for value in np.nditer(sample, order="C")])
-    return np.array(rows, dtype=x.dtype).reshape(x.shape[0], -1)
+    return np.array(rows, dtype=x.dtype).reshape(x.shape[0], int(np.prod(x.shape[1:])))
 
 
 def softmax(z, axis=-1):
     """exp of each score divided by the sum of the exps (after subtracting the largest score)."""
     z = v.as_float_array("softmax", "z", z, min_ndim=1)
+    axis = v.softmax_axis("softmax", z, axis)
+    v.nonempty_axis("softmax", "z", z, axis)
     moved = np.moveaxis(z, axis, -1)
     out = np.zeros_like(moved)
     for index in np.ndindex(moved.shape[:-1]):
@@ -176,6 +166,11 @@ def softmax(z, axis=-1):
 
 def cross_entropy(logits, labels):
     """The mean over samples of -log(probability given to the true class)."""
+    logits = v.as_float_array("cross_entropy", "logits", logits, ndim=2)
+    labels = check_labels("cross_entropy", labels, logits.shape[0], logits.shape[1])
+    if logits.shape[0] == 0:
+        raise ValueError("cross_entropy: logits must hold at least one sample, got shape "
+                         f"{logits.shape}")
     probs = softmax(logits, axis=-1)
     losses = [-math.log(probs[n, int(label)]) for n, label in enumerate(labels)]
     return sum(losses) / len(losses)

@@ -7,7 +7,7 @@ train while plain stacks of the same depth do not.
 """
 
 from . import _validation as v
-from ._layer import Layer
+from ._layer import Layer, _check_unique, _Gathered
 
 __all__ = ["Residual"]
 
@@ -25,7 +25,8 @@ class Residual(Layer):
     -----
     ``params`` and ``grads`` hold the body's arrays under ``"body."`` and the shortcut's under
     ``"shortcut."`` (``"body.0.W"``, ``"shortcut.W"``...), so a `Sequential` holding a
-    `Residual` gathers them too (``"3.body.0.W"``) and an optimiser sees them. ``train()`` and
+    `Residual` gathers them too (``"3.body.0.W"``) and an optimiser sees them. One layer object
+    cannot be both in the body and the shortcut (a ValueError says so). ``train()`` and
     ``eval()`` reach both paths. Backward returns ``body.backward(dout) +
     shortcut.backward(dout)`` (``+ dout`` for the identity).
 
@@ -48,15 +49,15 @@ class Residual(Layer):
                                 f"{' (or None for the identity)' if arg == 'shortcut' else ''}, "
                                 f"got {type(layer).__name__}")
         self.body, self.shortcut = body, shortcut
-        for prefix, layer in self._paths():
-            self.params.update({f"{prefix}.{k}": p for k, p in layer.params.items()})
-            self.grads.update({f"{prefix}.{k}": g for k, g in layer.grads.items()})
+        _check_unique("Residual", self._paths())
+        self.params = _Gathered(self._paths, "params")
+        self.grads = _Gathered(self._paths, "grads")
 
     def _paths(self):
         return [("body", self.body)] + ([("shortcut", self.shortcut)] if self.shortcut is not None else [])
 
-    def _children(self):
-        return [layer for _, layer in self._paths()]
+    def _named_children(self):
+        return self._paths()
 
     def __repr__(self):
         body = repr(self.body).replace("\n", "\n    ")

@@ -55,6 +55,36 @@ def _pairs(func, params_and_grads):
     return pairs
 
 
+class _Optimizer:
+    """What SGD and Adam share: the (param, grad) pairs, re-read from the model at every step.
+
+    Built on a model (anything with ``parameters()``), the optimiser asks the model for its
+    arrays again at each `step`, so a parameter replaced by a new array of the same shape
+    (``layer.params["W"] = w``) is the one trained. Built on a list of pairs, it updates those
+    arrays. Its state (momentum, Adam's averages) belongs to the parameter's position: if the
+    model's parameters change in number or shape, `step` raises a ValueError.
+    """
+
+    name = "optimizer"
+
+    def __init__(self, params_and_grads):
+        self._model = params_and_grads if hasattr(params_and_grads, "parameters") else None
+        self.pairs = _pairs(self.name, params_and_grads)
+
+    def _current_pairs(self):
+        """``pairs``, refreshed from the model when the optimiser was built on one."""
+        if self._model is None:
+            return self.pairs
+        pairs = _pairs(self.name, self._model)
+        old = [p.shape for p, _ in self.pairs]
+        new = [p.shape for p, _ in pairs]
+        if old != new:
+            raise ValueError(f"{self.name}.step: the model's parameters changed since the optimiser "
+                             f"was built (shapes {old}, now {new}); build a new optimiser")
+        self.pairs = pairs
+        return pairs
+
+
 def _positive(func, name, value):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise ValueError(f"{func}: {name} must be a positive number, got {value!r}")
@@ -67,7 +97,7 @@ def _non_negative(func, name, value):
     return float(value)
 
 
-class SGD:
+class SGD(_Optimizer):
     """Stochastic gradient descent with optional momentum and weight decay.
 
     ``g = grad + weight_decay * param``; ``velocity = momentum * velocity - lr * g``;
@@ -77,6 +107,9 @@ class SGD:
     Parameters
     ----------
     params_and_grads : model or list of (param, grad) pairs
+        A model is asked for its arrays again at every step, so a replaced parameter array
+        (``layer.params["W"] = w``, same shape) is trained; a list's arrays stay the ones
+        updated.
     lr : float
         Learning rate.
     momentum : float in [0, 1), optional
@@ -92,8 +125,10 @@ class SGD:
     array([0.94])
     """
 
+    name = "SGD"
+
     def __init__(self, params_and_grads, lr, momentum=0.0, weight_decay=0.0):
-        self.pairs = _pairs("SGD", params_and_grads)
+        super().__init__(params_and_grads)
         self.lr = _positive("SGD", "lr", lr)
         if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum < 1:
             raise ValueError(f"SGD: momentum must be a number in [0, 1), got {momentum!r}")
@@ -103,7 +138,7 @@ class SGD:
 
     def step(self):
         """Update every parameter once from its current gradient."""
-        for (param, grad), vel in zip(self.pairs, self.velocity):
+        for (param, grad), vel in zip(self._current_pairs(), self.velocity):
             vel *= self.momentum
             vel -= self.lr * grad
             if self.weight_decay:
@@ -111,7 +146,7 @@ class SGD:
             param += vel
 
 
-class Adam:
+class Adam(_Optimizer):
     """Adam (Kingma and Ba, 2015): momentum plus a per-parameter step size.
 
     With ``g = grad + weight_decay * param``: ``m = b1*m + (1-b1)*g``, ``v = b2*v + (1-b2)*g**2``,
@@ -121,6 +156,7 @@ class Adam:
     Parameters
     ----------
     params_and_grads : model or list of (param, grad) pairs
+        As in `SGD`: a model's arrays are read again at every step.
     lr : float, optional
     betas : (float, float), optional
         Decay rates of the running mean of gradients and of squared gradients.
@@ -141,10 +177,13 @@ class Adam:
 
     def __init__(self, params_and_grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         name = self.name
-        self.pairs = _pairs(name, params_and_grads)
+        super().__init__(params_and_grads)
         self.lr = _positive(name, "lr", lr)
         if (not isinstance(betas, (tuple, list)) or len(betas) != 2
-                or not all(isinstance(b, (int, float)) and 0 <= b < 1 for b in betas)):
+                or not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in betas)):
+            raise TypeError(f"{name}: betas must be a pair of numbers (beta1, beta2) such as "
+                            f"(0.9, 0.999), got {betas!r}")
+        if not all(0 <= b < 1 for b in betas):
             raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
         self.betas = tuple(float(b) for b in betas)
         self.eps = _positive(name, "eps", eps)
@@ -162,7 +201,7 @@ class Adam:
         b1, b2 = self.betas
         step_size = self.lr / (1 - b1 ** self.t)
         root_correction = np.sqrt(1 - b2 ** self.t)
-        for (param, grad), m, s in zip(self.pairs, self.m, self.v):
+        for (param, grad), m, s in zip(self._current_pairs(), self.m, self.v):
             grad = self._gradient(param, grad)
             m *= b1
             m += (1 - b1) * grad
@@ -273,22 +312,35 @@ def fit(model, X, y, epochs, batch_size, optimizer, X_val=None, y_val=None, rng=
         measured during the epoch), ``val_loss``, ``val_accuracy``; ``stopped`` says why
         training stopped early, or is None.
 
+    Raises
+    ------
+    ValueError, TypeError
+        Before training starts: X without samples, y not one integer label per sample of X,
+        negative labels or (checked on the first batch's output, before the first step) labels
+        the model has no class for; an ``optimizer`` built on another model's parameters.
+
     Notes
     -----
     A diverging loss (NaN or infinite, or above ``DIVERGENCE_FACTOR`` times the first batch's
-    loss) stops training at once with a printed message, not an exception: the history holds
-    the epochs completed before it, and ``history.stopped`` the reason. The model's weights are
-    then those of the diverged step (usually useless): build a new model, with a smaller ``lr``.
+    loss), or NaN or infinite numbers met by any layer during training, stops training at once
+    with a printed message saying at which epoch and batch, not an exception: the returned
+    history holds the epochs completed before it, and ``history.stopped`` the reason. The
+    model's weights are then those of the diverged step (usually useless): build a new model,
+    with a smaller ``lr``.
     """
     X = v.as_float_array("fit", "X", X, min_ndim=2)
     epochs = v.positive_int("fit", "epochs", epochs)
     batch_size = v.positive_int("fit", "batch_size", batch_size)
+    if len(X) == 0:
+        raise ValueError(f"fit: X must hold at least one sample, got shape {X.shape}")
     y = np.asarray(y)
     if y.ndim != 1 or len(y) != len(X):
         raise ValueError(f"fit: y must have shape ({len(X)},), one label per sample of X, got {y.shape}")
+    check_labels("fit", y, len(X), name="y")
     if not hasattr(optimizer, "step"):
         raise TypeError(f"fit: optimizer must have a step() method (SGD, Adam, AdamW), got "
                         f"{type(optimizer).__name__}")
+    _check_optimizer(model, optimizer)
     if (X_val is None) != (y_val is None):
         raise ValueError("fit: give both X_val and y_val, or neither")
     if augment is not None and not callable(augment):
@@ -296,7 +348,12 @@ def fit(model, X, y, epochs, batch_size, optimizer, X_val=None, y_val=None, rng=
                         f"{type(augment).__name__}")
     if X_val is not None:
         X_val = v.as_float_array("fit", "X_val", X_val, min_ndim=2)
-        y_val = np.asarray(y_val)
+        if len(X_val) == 0:
+            raise ValueError(f"fit: X_val must hold at least one sample, got shape {X_val.shape}")
+        if X_val.shape[1:] != X.shape[1:]:
+            raise ValueError(f"fit: X_val must have samples of the shape of X's, {X.shape[1:]}, "
+                             f"got {X_val.shape[1:]}")
+        y_val = check_labels("fit", y_val, len(X_val), name="y_val")
     rng = np.random.default_rng(rng)
     loss_fn = SoftmaxCrossEntropy() if loss is None else loss
     history = History(loss=[], accuracy=[])
@@ -306,6 +363,9 @@ def fit(model, X, y, epochs, batch_size, optimizer, X_val=None, y_val=None, rng=
     bar = _ProgressBar(epochs, n_batches) if progress else None
     was_training = getattr(model, "training", True)
     limit = None
+    # overflow warnings would only repeat what the divergence check reports
+    quiet = np.errstate(over="ignore", invalid="ignore")
+    quiet.__enter__()
     try:
         _set_mode(model, True)
         for epoch in range(epochs):
@@ -314,20 +374,27 @@ def fit(model, X, y, epochs, batch_size, optimizer, X_val=None, y_val=None, rng=
             for b in range(n_batches):
                 idx = order[b * batch_size:(b + 1) * batch_size]
                 xb = X[idx] if augment is None else _augmented(augment, X[idx], rng)
-                logits = model.forward(xb)
-                if b == 0 and epoch == 0:
-                    check_labels("fit", y[idx], len(idx), logits.shape[1])
-                batch_loss = loss_fn.forward(logits, y[idx])
-                limit = DIVERGENCE_FACTOR * max(batch_loss, 1.0) if limit is None else limit
-                if not np.isfinite(batch_loss) or batch_loss > limit:
-                    history.stopped = (f"the loss diverged at epoch {epoch + 1}, batch {b + 1}: "
-                                       f"{batch_loss:.4g}" + ("" if not np.isfinite(batch_loss) else
-                                                            f" > {limit:.4g}"))
+                try:
+                    logits = model.forward(xb)
+                    if b == 0 and epoch == 0:  # every label, before the first step
+                        n_classes = np.shape(logits)[1] if np.ndim(logits) == 2 else None
+                        check_labels("fit", y, len(X), n_classes, name="y")
+                        if X_val is not None:
+                            check_labels("fit", y_val, len(X_val), n_classes, name="y_val")
+                    batch_loss = loss_fn.forward(logits, y[idx])
+                    limit = DIVERGENCE_FACTOR * max(batch_loss, 1.0) if limit is None else limit
+                    if not np.isfinite(batch_loss) or batch_loss > limit:
+                        history.stopped = (f"the loss diverged at epoch {epoch + 1}, batch {b + 1}: "
+                                           f"{batch_loss:.4g}" + ("" if not np.isfinite(batch_loss) else
+                                                                f" > {limit:.4g}"))
+                        break
+                    total += batch_loss * len(idx)
+                    correct += int(np.sum(logits.argmax(axis=1) == y[idx]))
+                    model.backward(loss_fn.backward())
+                    optimizer.step()
+                except v.NonFiniteError as exc:
+                    history.stopped = _diverged(epoch, b, exc)
                     break
-                total += batch_loss * len(idx)
-                correct += int(np.sum(logits.argmax(axis=1) == y[idx]))
-                model.backward(loss_fn.backward())
-                optimizer.step()
                 if bar:
                     bar.update(epoch, b + 1, total / min((b + 1) * batch_size, len(X)))
             if history.stopped:
@@ -336,12 +403,21 @@ def fit(model, X, y, epochs, batch_size, optimizer, X_val=None, y_val=None, rng=
             history["accuracy"].append(correct / len(X))
             if X_val is not None:
                 _set_mode(model, False)
-                history["val_loss"].append(_mean_loss(model, loss_fn, X_val, y_val, batch_size))
-                history["val_accuracy"].append(accuracy(model, X_val, y_val, batch_size))
+                try:
+                    val_loss = _mean_loss(model, loss_fn, X_val, y_val, batch_size)
+                    val_accuracy = accuracy(model, X_val, y_val, batch_size)
+                except v.NonFiniteError as exc:  # the last step of the epoch diverged
+                    for key in ("loss", "accuracy"):
+                        history[key].pop()
+                    history.stopped = _diverged(epoch, n_batches - 1, exc)
+                    break
+                history["val_loss"].append(val_loss)
+                history["val_accuracy"].append(val_accuracy)
                 _set_mode(model, True)
             if bar:
                 bar.end_epoch(epoch, {k: vals[-1] for k, vals in history.items()})
     finally:
+        quiet.__exit__(None, None, None)
         _set_mode(model, was_training)
         if bar:
             bar.close(history.stopped)
@@ -349,6 +425,26 @@ def fit(model, X, y, epochs, batch_size, optimizer, X_val=None, y_val=None, rng=
         print(f"fit stopped early: {history.stopped}. Try a smaller learning rate (lr); the "
               f"history holds the {len(history['loss'])} completed epoch(s).", flush=True)
     return history
+
+
+def _diverged(epoch, batch, exc):
+    """The `History.stopped` text for NaN or infinite numbers met inside the model."""
+    where = str(exc).split(":")[0]
+    return (f"the loss diverged at epoch {epoch + 1}, batch {batch + 1}: NaN or infinite numbers "
+            f"reached {where}")
+
+
+def _check_optimizer(model, optimizer):
+    """A ValueError if ``optimizer`` updates arrays that are not ``model``'s parameters."""
+    pairs = optimizer._current_pairs() if hasattr(optimizer, "_current_pairs") else None
+    if pairs is None or not hasattr(model, "parameters"):
+        return  # an optimiser or model of the learner's own: nothing to compare
+    own = {id(p) for p, _ in model.parameters()}
+    foreign = sum(id(p) not in own for p, _ in pairs)
+    if foreign:
+        raise ValueError(f"fit: optimizer updates {foreign} of its {len(pairs)} arrays that are "
+                         f"not parameters of model (was it built on another model?); build it on "
+                         f"this one, e.g. {type(optimizer).__name__}(model, lr=...)")
 
 
 def _set_mode(model, training):
@@ -359,7 +455,11 @@ def _set_mode(model, training):
 
 
 def _augmented(augment, xb, rng):
-    out = np.asarray(augment(xb, rng))
+    out = augment(xb, rng)
+    try:
+        out = v.as_float_array("fit", "augment's output", out)
+    except v.NonFiniteError as exc:  # not a divergence: the augmentation made them
+        raise ValueError(str(exc)) from None
     if out.shape != xb.shape:
         raise ValueError(f"fit: augment must return a batch of the shape it was given, {xb.shape}, "
                          f"got {out.shape}")

@@ -1,5 +1,7 @@
 """cnnlab/data.py: offline data sets with a fixed split."""
 
+import hashlib
+
 import numpy as np
 import pytest
 
@@ -35,6 +37,21 @@ def test_mnist_split_is_fixed_disjoint_and_stratified():
     np.testing.assert_array_equal(X, X2)
     X2[0, 0, 0] = 7  # callers get their own arrays: the cache behind them is untouched
     assert data.load_mnist("train")[0][0, 0, 0] == X[0, 0, 0]
+
+
+@pytest.mark.parametrize("loader, split, sha256", [
+    # the published split, fixed: sha256 of the images as uint8 bytes, then the labels as int64
+    ("load_digits", "train", "cc52357927213f831c8c308e8a583af7c42a9bbe7dca0b17378f0516ad60e357"),
+    ("load_digits", "test", "aef57afdfc309c552dd16523ca6b4f6d50e7b41568ba260c1f44a4204ad3cfcf"),
+    ("load_mnist", "train", "1d34cba3d7e8f479c94a67e041a80dd9c9419252173f43438d0feca09fc31fba"),
+    ("load_mnist", "test", "e95ac17f866a4c392a51b7e7f3ce1fe912d566ef75ecbca822038816400f6619"),
+])
+def test_the_split_is_exactly_the_published_one(loader, split, sha256):
+    X, y = getattr(data, loader)(split)
+    np.testing.assert_array_equal(X, X.astype(np.uint8))   # whole numbers 0..16 or 0..255
+    digest = hashlib.sha256(np.ascontiguousarray(X, np.uint8).tobytes())
+    digest.update(np.ascontiguousarray(y, "<i8").tobytes())
+    assert digest.hexdigest() == sha256
 
 
 def test_mnist_matches_mlxtends_own_loader():

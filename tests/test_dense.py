@@ -36,19 +36,46 @@ def test_to_nchw_and_to_image_round_trip():
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda: cl.linear(np.zeros((2, 3)), np.zeros((4, 5))), ValueError,
+    (lambda m: m.linear(np.zeros((2, 3)), np.zeros((4, 5))), ValueError,
      r"linear: x has 3 features but W expects 4 \(x.shape=\(2, 3\), W.shape=\(4, 5\)\)"),
-    (lambda: cl.linear(np.zeros((2, 3, 4)), np.zeros((4, 5))), ValueError,
+    (lambda m: m.linear(np.zeros((2, 3, 4)), np.zeros((4, 5))), ValueError,
      r"linear: x must be 2-D \(N, D_in\), got shape \(2, 3, 4\)"),
-    (lambda: cl.linear(np.zeros((2, 3)), np.zeros((3, 5)), b=np.zeros(4)), ValueError,
+    (lambda m: m.linear(np.zeros((2, 3)), np.zeros((3, 5)), b=np.zeros(4)), ValueError,
      r"linear: b must have D_out = 5 entries"),
-    (lambda: cl.flatten(np.float64(3.0)), ValueError, r"flatten: x must have at least 1 dimensions"),
-    (lambda: cl.to_nchw(np.zeros((4, 4, 5))), ValueError, r"to_nchw: image must be \(H, W\) or \(H, W, C\)"),
-    (lambda: cl.to_image(np.zeros((2, 3, 4, 4))), ValueError, r"to_image: x holds 2 samples"),
+    (lambda m: m.linear(np.zeros((2, 3)), np.zeros((3, 5)), b=np.full(5, np.nan)), ValueError,
+     r"linear: b contains NaN or infinite values"),
+    (lambda m: m.flatten(np.float64(3.0)), ValueError, r"flatten: x must have at least 1 dimensions"),
 ])
-def test_rejected_input(call, error, message):
+@pytest.mark.parametrize("module", [cl, ref], ids=["cnnlab", "reference"])
+def test_rejected_input(module, call, error, message):
     with pytest.raises(error, match=message):
+        call(module)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: cl.to_nchw(np.zeros((4, 4, 5))), r"to_nchw: image must be \(H, W\) or \(H, W, C\)"),
+    (lambda: cl.to_image(np.zeros((2, 3, 4, 4))), r"to_image: x holds 2 samples"),
+    (lambda: cl.to_image(np.zeros((8, 8, 3))),
+     r"to_image: x looks like an \(H, W, 3\) image already \(x.shape=\(8, 8, 3\)\)"),
+    (lambda: cl.to_image(np.zeros((1, 8, 8, 3))), r"to_image: x looks like an \(H, W, 3\) image already"),
+    (lambda: cl.to_image(np.zeros((1, 2, 8, 8))),
+     r"to_image: x must have 1 \(grey\) or 3 \(colour\) channels \(or 4, RGBA\), got 2"),
+    (lambda: cl.to_image(np.zeros((5, 8, 8))), r"to_image: x must have 1 \(grey\) or 3 \(colour\) channels"),
+])
+def test_images_rejected_input(call, message):
+    with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("module", [cl, ref], ids=["cnnlab", "reference"])
+def test_flatten_of_an_empty_batch(module):
+    assert module.flatten(np.zeros((0, 2, 3))).shape == (0, 6)
+
+
+def test_to_image_keeps_rgba_as_to_nchw_does():
+    rgba = np.random.default_rng(2).integers(0, 256, (4, 5, 4)).astype(np.uint8)
+    np.testing.assert_array_equal(cl.to_image(cl.to_nchw(rgba)), rgba)
+    assert cl.to_image(np.zeros((3, 8, 3))).shape == (8, 3, 3)   # channels first, 3 columns
 
 
 def test_linear_backward_matches_numerical_gradients_and_the_layer():

@@ -48,16 +48,19 @@ def test_whole_model_gradient_check():
     assert len(report.errors) == 1 + 6
 
 
-def test_forward_equals_the_functions():
+def test_forward_equals_the_loop_reference():
+    # the layers compute with cnnlab's fast functions; the reference loops are independent
+    from cnnlab import reference as ref
     rng = np.random.default_rng(5)
-    conv = cl.Conv2D(3, 4, 3, stride=2, padding=1, rng=rng)
+    conv = _nonzero_bias(cl.Conv2D(3, 4, 3, stride=2, padding=1, rng=rng))
     x = rng.normal(size=(2, 3, 9, 9))
-    np.testing.assert_allclose(conv.forward(x), cl.conv2d(x, conv.params["W"], conv.params["b"], 2, 1))
-    lin = cl.Linear(6, 2, rng=rng)
+    np.testing.assert_allclose(conv.forward(x), ref.conv2d(x, conv.params["W"], conv.params["b"], 2, 1))
+    lin = _nonzero_bias(cl.Linear(6, 2, rng=rng))
     z = rng.normal(size=(4, 6))
-    np.testing.assert_allclose(lin(z), cl.linear(z, lin.params["W"], lin.params["b"]))
-    np.testing.assert_array_equal(cl.MaxPool2D(2).forward(x), cl.max_pool2d(x, 2))
-    np.testing.assert_array_equal(cl.AvgPool2D(3, 2).forward(x), cl.avg_pool2d(x, 3, 2))
+    np.testing.assert_allclose(lin(z), ref.linear(z, lin.params["W"], lin.params["b"]))
+    np.testing.assert_array_equal(cl.MaxPool2D(2).forward(x), ref.max_pool2d(x, 2))
+    np.testing.assert_allclose(cl.AvgPool2D(3, 2).forward(x), ref.avg_pool2d(x, 3, 2))
+    np.testing.assert_array_equal(cl.ReLU().forward(x), ref.relu(x))
 
 
 def test_params_are_live_and_grads_update_in_place():
@@ -176,12 +179,11 @@ def test_new_layers_backward_matches_numerical_gradients(layer, x):
     assert set(report.errors) == {"x", *layer.params}
 
 
-def test_grouped_conv2d_layer_equals_the_function_and_the_loop_reference():
+def test_grouped_conv2d_layer_equals_the_loop_reference():
     from cnnlab import reference as ref
     layer = _nonzero_bias(cl.Conv2D(6, 4, 3, stride=2, padding=1, groups=2, rng=0))
     x = _x(2, 6, 7, 7)
     out = layer.forward(x)
-    np.testing.assert_allclose(out, cl.conv2d(x, layer.params["W"], layer.params["b"], 2, 1, groups=2))
     np.testing.assert_allclose(out, ref.conv2d(x, layer.params["W"], layer.params["b"], 2, 1, groups=2))
 
 
@@ -263,3 +265,131 @@ def test_padded_max_pool_never_picks_the_padding_and_avg_counts_it():
     assert cl.MaxPool2D(3, stride=2, padding=1).output_shape((64, 112, 112)) == (64, 56, 56)
     with pytest.raises(ValueError, match=r"MaxPool2D: padding must be at most half the window size"):
         cl.MaxPool2D(2, padding=2)
+
+
+# --- silent failures made loud (issue 14) ------------------------------------------------------
+
+@pytest.mark.parametrize("make, key, bad, error, message", [
+    (lambda: cl.Conv2D(1, 2, 3, rng=0), "W", np.zeros((3, 1, 3, 3)), ValueError,
+     r"Conv2D: params\['W'\] must have shape \(2, 1, 3, 3\), got \(3, 1, 3, 3\)"),
+    (lambda: cl.Conv2D(1, 2, 3, rng=0), "b", np.zeros(3), ValueError,
+     r"Conv2D: params\['b'\] must have shape \(2,\), got \(3,\)"),
+    (lambda: cl.Linear(3, 2, rng=0), "W", np.zeros((2, 3)), ValueError,
+     r"Linear: params\['W'\] must have shape \(3, 2\), got \(2, 3\)"),
+    (lambda: cl.Linear(3, 2, rng=0), "W", [[0.0, 0.0]] * 3, TypeError,
+     r"Linear: params\['W'\] must be a floating NumPy array, got list; assign in place"),
+    (lambda: cl.Linear(3, 2, rng=0), "W", np.zeros((3, 2), int), TypeError,
+     r"Linear: params\['W'\] must be a floating NumPy array, got dtype int64"),
+    (lambda: cl.Linear(3, 2, rng=0), "b", np.full(2, np.nan), ValueError,
+     r"Linear: params\['b'\] contains NaN or infinite values"),
+    (lambda: cl.BatchNorm1D(3), "gamma", np.ones(4), ValueError,
+     r"BatchNorm1D: params\['gamma'\] must have shape \(3,\), got \(4,\)"),
+])
+def test_a_replaced_parameter_that_cannot_work_is_refused_in_forward(make, key, bad, error, message):
+    layer = make()
+    layer.params[key] = bad
+    x = np.ones((2, 1, 5, 5)) if isinstance(layer, cl.Conv2D) else np.ones((2, 3))
+    with pytest.raises(error, match=message):
+        layer.forward(x)
+
+
+def test_a_replaced_parameter_of_the_right_shape_is_used():
+    layer = cl.Linear(2, 1, rng=0)
+    layer.params["W"] = np.array([[2.0], [3.0]])
+    np.testing.assert_array_equal(layer.forward(np.array([[1.0, 1.0]])), [[5.0]])
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda lin: cl.Sequential(lin, cl.ReLU(), lin),
+     r"Sequential: the same Linear object is used twice \(as layer 0 and as layer 2\)"),
+    (lambda lin: cl.Sequential(cl.Sequential(lin), cl.Residual(lin)),
+     r"Sequential: the same Linear object is used twice \(as layer 0.0 and as layer 1.body\)"),
+    (lambda lin: cl.Residual(lin, shortcut=lin),
+     r"Residual: the same Linear object is used twice \(as layer body and as layer shortcut\)"),
+])
+def test_a_layer_object_used_twice_in_one_model_is_refused(build, message):
+    with pytest.raises(ValueError, match=message + r".*Use a separate layer"):
+        build(cl.Linear(4, 4, rng=0))
+
+
+def test_two_separate_layers_of_the_same_kind_are_fine():
+    model = cl.Sequential(cl.Linear(4, 4, rng=0), cl.ReLU(), cl.Linear(4, 4, rng=1))
+    report = check_layer(_nonzero_bias(model), _x(3, 4), rng=0)
+    assert report.passed, str(report)
+
+
+@pytest.mark.parametrize("dout, error, message", [
+    (np.full((2, 3), np.nan), ValueError, r"ReLU.backward: dout contains NaN or infinite values"),
+    (np.ones((2, 3)) * 1j, TypeError, r"ReLU.backward: dout must hold real numbers, got dtype complex128"),
+    (np.array([[1, 2, 3], [4, 5, "a"]], dtype=object), ValueError,
+     r"ReLU.backward: dout must be a rectangular array of numbers"),
+])
+def test_backward_rejects_what_forward_would_reject(dout, error, message):
+    layer = cl.ReLU()
+    layer.forward(np.ones((2, 3)))
+    with pytest.raises(error, match=message):
+        layer.backward(dout)
+
+
+@pytest.mark.parametrize("layer, x", [
+    (cl.Linear(3, 2, rng=0), np.ones((2, 3))), (cl.Conv2D(1, 1, 1, rng=0), np.ones((2, 1, 2, 2))),
+    (cl.MaxPool2D(1), np.ones((2, 1, 2, 2))), (cl.Flatten(), np.ones((2, 1, 2, 2))),
+    (cl.GlobalAvgPool2D(), np.ones((2, 1, 2, 2))), (cl.Dropout(0.5, rng=0), np.ones((2, 3))),
+    (cl.BatchNorm1D(3), np.arange(6.0).reshape(2, 3)),
+])
+def test_every_layer_checks_dout_for_nan(layer, x):
+    out = layer.forward(x)
+    with pytest.raises(ValueError, match=rf"{layer.name}.backward: dout contains NaN"):
+        layer.backward(np.full(out.shape, np.nan))
+
+
+@pytest.mark.parametrize("make, name", [
+    (lambda: cl.Linear(3, 2, dtype=int), "Linear"),
+    (lambda: cl.Conv2D(1, 2, 3, dtype=np.int32), "Conv2D"),
+    (lambda: cl.BatchNorm2D(3, dtype=bool), "BatchNorm2D"),
+    (lambda: cl.Linear(3, 2, dtype="float"), None),
+])
+def test_layers_refuse_non_floating_dtypes(make, name):
+    if name is None:   # "float" is numpy's float64: fine
+        assert make().params["W"].dtype == np.float64
+        return
+    with pytest.raises(TypeError, match=rf"{name}: dtype must be a floating NumPy dtype"):
+        make()
+
+
+def test_a_batch_of_zero_samples_flows_through_flatten():
+    layer = cl.Flatten()
+    assert layer.forward(np.zeros((0, 2, 3))).shape == (0, 6)
+    assert layer.backward(np.zeros((0, 6))).shape == (0, 2, 3)
+
+
+@pytest.mark.parametrize("shape", ["abc", (1, "a", 3), (1, 2.5, 3), (1, 0, 3), 28, ()])
+def test_summary_refuses_what_is_not_a_shape(shape):
+    model = cl.Sequential(cl.Flatten(), cl.Linear(9, 2, rng=0))
+    with pytest.raises(TypeError, match=r"Sequential.summary: input_shape must be a tuple of positive integers"):
+        model.summary(shape)
+
+
+def test_summary_accepts_numpy_integers():
+    model = cl.Sequential(cl.Flatten(), cl.Linear(9, 2, rng=0))
+    assert model.summary(np.array([1, 3, 3]).tolist()).total == 20
+    assert model.summary(tuple(np.int64(n) for n in (1, 3, 3))).total == 20
+
+
+def test_layer_modules_call_public_operations_only():
+    # each layer's forward and backward are public functions a learner can call; the private
+    # helper modules _validation and _layer are the only private names shared between modules
+    import ast
+    import pathlib
+    root = pathlib.Path(cl.__file__).parent
+    for name in ("layers", "sequential", "normalization", "regularization", "residual"):
+        tree = ast.parse((root / f"{name}.py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                module = node.module or ""
+                names = [a.name for a in node.names]
+                if module in ("_validation", "_layer"):
+                    continue
+                private = [n for n in names if n.startswith("_") and n not in ("_validation", "_layer")]
+                private += [module] if module.startswith("_") else []
+                assert not private, f"cnnlab/{name}.py imports private {private} from .{module}"

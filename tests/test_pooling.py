@@ -73,22 +73,61 @@ def test_max_pool_ties_send_the_gradient_to_the_first_maximum():
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda: cl.max_pool2d(np.zeros((3, 3)), 4), ValueError,
+    (lambda m: m.max_pool2d(np.zeros((3, 3)), 4), ValueError,
      r"max_pool2d: the window \(size 4\) is larger than the input along height \(size 3\)"),
-    (lambda: cl.avg_pool2d(np.zeros((4, 4)), 0), ValueError,
+    (lambda m: m.avg_pool2d(np.zeros((4, 4)), 0), ValueError,
      r"avg_pool2d: size must be a positive integer or a pair of them, got 0"),
-    (lambda: cl.sum_pool2d(np.zeros((4, 4)), 2, stride=-1), ValueError,
+    (lambda m: m.sum_pool2d(np.zeros((4, 4)), 2, stride=-1), ValueError,
      r"sum_pool2d: stride must be a positive integer or a pair of them, got -1"),
-    (lambda: cl.max_pool2d(np.zeros(4), 2), ValueError,
+    (lambda m: m.max_pool2d(np.zeros(4), 2), ValueError,
      r"max_pool2d: x must have at least 2 dimensions, got shape \(4,\)"),
-    (lambda: cl.max_pool2d(np.zeros((4, 4)), 2.0), TypeError,
+    (lambda m: m.max_pool2d(np.zeros((4, 4)), 2.0), TypeError,
      r"max_pool2d: size must be a positive integer or a pair of them, got 2.0"),
+    (lambda m: m.max_pool2d(np.zeros((4, 4)), 2, padding=2), ValueError,
+     r"max_pool2d: padding must be at most half the window size \(2, 2\), got 2"),
+    (lambda m: m.avg_pool2d(np.full((4, 4), np.inf), 2), ValueError,
+     r"avg_pool2d: x contains NaN or infinite values"),
+])
+@pytest.mark.parametrize("module", [cl, ref], ids=["cnnlab", "reference"])
+def test_rejected_input(module, call, error, message):
+    with pytest.raises(error, match=message):
+        call(module)
+
+
+@pytest.mark.parametrize("call, error, message", [
     (lambda: cl.pooling.pool2d(np.zeros((4, 4)), 2, mode="median"), ValueError,
      r"pool2d: mode must be one of \('max', 'avg', 'sum'\), got 'median'"),
+    (lambda: pool2d_backward(np.ones((2, 2)), np.zeros((4, 4)), 3), ValueError,
+     r"pool2d_backward: dout must have the output's shape \(1, 1\), got \(2, 2\)"),
+    (lambda: pool2d_backward(np.full((2, 2), np.nan), np.zeros((4, 4)), 2), ValueError,
+     r"pool2d_backward: dout contains NaN or infinite values"),
+    (lambda: pool2d_backward(np.ones((2, 2)), np.zeros((4, 4)), 0), ValueError,
+     r"pool2d_backward: size must be a positive integer"),
 ])
-def test_rejected_input(call, error, message):
+def test_fast_only_rejected_input(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@given(seed=st.integers(0, 2**16), h=st.integers(2, 8), w=st.integers(2, 8), k=st.integers(2, 4),
+       s=st.integers(1, 3), mode=st.sampled_from(["max", "avg", "sum"]))
+def test_padded_pooling_fast_equals_reference(seed, h, w, k, s, mode):
+    x = np.random.default_rng(seed).normal(size=(2, h, w))
+    p = k // 2
+    if k > h + 2 * p or k > w + 2 * p:
+        return
+    fast = getattr(cl, f"{mode}_pool2d")(x, k, s, padding=p)
+    np.testing.assert_allclose(fast, getattr(ref, f"{mode}_pool2d")(x, k, s, padding=p), atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["max", "avg", "sum"])
+def test_padded_pool2d_backward_matches_numerical_gradient(mode):
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(2, 5, 6))
+    g = rng.normal(size=cl.pooling.pool2d(x, 3, 2, mode, padding=1).shape)
+    analytic = pool2d_backward(g, x, 3, 2, mode, padding=1)
+    numeric = numerical_gradient(lambda: float(np.sum(cl.pooling.pool2d(x, 3, 2, mode, padding=1) * g)), x)
+    assert relative_error(analytic, numeric) < 1e-6
 
 
 def test_dtypes_and_no_modification():

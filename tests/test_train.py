@@ -93,7 +93,19 @@ def test_fit_progress_bar_on_a_terminal(capsys):
     (lambda m: fit(m, np.zeros((4, 4)), np.zeros(4, int), 0, 2, SGD(m, lr=0.1), progress=False),
      ValueError, r"fit: epochs must be a positive integer, got 0"),
     (lambda m: fit(m, np.zeros((4, 4)), np.full(4, 7), 1, 2, SGD(m, lr=0.1), progress=False),
-     ValueError, r"fit: labels must lie in 0..2"),
+     ValueError, r"fit: y must lie in 0..2"),
+    (lambda m: fit(m, np.zeros((0, 4)), np.zeros(0, int), 1, 2, SGD(m, lr=0.1), progress=False),
+     ValueError, r"fit: X must hold at least one sample, got shape \(0, 4\)"),
+    (lambda m: fit(m, np.zeros((4, 4)), np.array([0, 1, -1, 2]), 1, 2, SGD(m, lr=0.1), progress=False),
+     ValueError, r"fit: y must be class indices 0, 1, 2, ..., got -1"),
+    (lambda m: fit(m, np.zeros((4, 4)), np.zeros(4), 1, 2, SGD(m, lr=0.1), progress=False),
+     TypeError, r"fit: y must be integer class indices, got dtype float64"),
+    (lambda m: fit(m, np.zeros((4, 4)), np.zeros(4, int), 1, 2, SGD(m, lr=0.1), X_val=np.zeros((2, 4)),
+                   y_val=np.array([0, 5]), progress=False), ValueError, r"fit: y_val must lie in 0..2"),
+    (lambda m: fit(m, np.zeros((4, 4)), np.zeros(4, int), 1, 2, SGD(m, lr=0.1), X_val=np.zeros((2, 5)),
+                   y_val=np.zeros(2, int), progress=False), ValueError,
+     r"fit: X_val must have samples of the shape of X's, \(4,\), got \(5,\)"),
+    (lambda m: Adam(m, betas=0.9), TypeError, r"Adam: betas must be a pair of numbers \(beta1, beta2\)"),
     (lambda m: fit(m, np.zeros((4, 4)), np.zeros(4, int), 1, 2, "sgd", progress=False),
      TypeError, r"fit: optimizer must have a step\(\) method"),
     (lambda m: fit(m, np.zeros((4, 4)), np.zeros(4, int), 1, 2, SGD(m, lr=0.1), X_val=np.zeros((2, 4)),
@@ -227,3 +239,95 @@ def test_the_notebook_progress_bar_is_stored_as_its_final_text(tmp_path):
                           "-p", "no:cacheprovider", str(path)], capture_output=True, text=True,
                          cwd=tmp_path)
     assert run.returncode == 0, run.stdout[-2000:]
+
+
+# --- silent failures made loud (issue 14) ------------------------------------------------------
+
+def test_a_parameter_array_replaced_after_building_the_optimiser_is_the_one_trained():
+    X, y = _tiny_problem()
+    model = cl.Sequential(cl.Flatten(), cl.Linear(64, 10, rng=0))
+    opt = SGD(model, lr=0.5)
+    old = model[1].params["W"]
+    before = old.copy()
+    new = np.random.default_rng(1).normal(0.0, 0.1, size=old.shape)
+    model[1].params["W"] = new                          # replaced, not assigned in place
+    assert model.params["1.W"] is new                   # the model's view follows the layer
+    start = new.copy()
+    fit(model, X, y, 1, 40, opt, rng=0, progress=False)
+    assert model[1].params["W"] is new
+    assert np.abs(new - start).max() > 1e-3            # trained
+    np.testing.assert_array_equal(old, before)          # the old array is left alone
+    # the model's view writes through to the layer too
+    newer = np.zeros_like(new)
+    model.params["1.W"] = newer
+    assert model[1].params["W"] is newer
+
+
+def test_an_optimiser_refuses_a_model_whose_parameters_changed_shape():
+    model = cl.Sequential(cl.Flatten(), cl.Linear(4, 3, rng=0))
+    opt = SGD(model, lr=0.1)
+    model.layers[1] = cl.Linear(4, 2, rng=0)
+    with pytest.raises(ValueError, match=r"SGD.step: the model's parameters changed since the "
+                                         r"optimiser was built"):
+        opt.step()
+
+
+def test_fit_rejects_an_optimiser_built_on_another_model():
+    X, y = _tiny_problem()
+    model = cl.Sequential(cl.Flatten(), cl.Linear(64, 10, rng=0))
+    other = cl.Sequential(cl.Flatten(), cl.Linear(64, 10, rng=0))
+    with pytest.raises(ValueError, match=r"fit: optimizer updates 2 of its 2 arrays that are not "
+                                         r"parameters of model"):
+        fit(model, X, y, 1, 40, SGD(other, lr=0.1), progress=False)
+    # an optimiser on part of the model (the rest frozen) is fine
+    deep = cl.Sequential(cl.Flatten(), cl.Linear(64, 16, rng=0), cl.ReLU(), cl.Linear(16, 10, rng=1))
+    frozen = deep[1].params["W"].copy()
+    fit(deep, X, y, 1, 40, SGD(deep[3], lr=0.1), progress=False)
+    np.testing.assert_array_equal(deep[1].params["W"], frozen)
+
+
+def test_bad_labels_anywhere_are_reported_by_fit_before_training():
+    X, y = _tiny_problem()
+    y = y.copy()
+    y[-1] = 10                                           # in the last batch of the epoch
+    model = cl.Sequential(cl.Flatten(), cl.Linear(64, 10, rng=0))
+    w = model[1].params["W"].copy()
+    with pytest.raises(ValueError, match=r"fit: y must lie in 0..9 \(one per class of logits\), "
+                                         r"got values from 0 to 10"):
+        fit(model, X, y, 1, 20, SGD(model, lr=0.1), rng=0, progress=False)
+    np.testing.assert_array_equal(model[1].params["W"], w)   # not one step was taken
+
+
+class _PoisonAt(cl.layers.Layer):
+    """Identity, except that forward call number ``at`` returns NaN (as a diverged layer would)."""
+
+    def __init__(self, at):
+        super().__init__()
+        self.at, self.calls = at, 0
+
+    def forward(self, x):
+        self.calls += 1
+        return x * np.nan if self.calls == self.at else x
+
+    def backward(self, dout):
+        return dout
+
+
+def test_nan_activations_inside_the_model_stop_fit_as_divergence_with_the_history(capsys):
+    X, y = _tiny_problem()                              # 120 samples: 3 batches of 40
+    model = cl.Sequential(cl.Flatten(), _PoisonAt(5), cl.ReLU(), cl.Linear(64, 10, rng=0))
+    history = fit(model, X, y, 3, 40, SGD(model, lr=0.1), rng=0, progress=False)
+    assert history.stopped == ("the loss diverged at epoch 2, batch 2: NaN or infinite numbers "
+                               "reached ReLU")
+    assert len(history.loss) == 1 and np.isfinite(history.loss[0])
+    out = capsys.readouterr().out
+    assert "fit stopped early: the loss diverged at epoch 2, batch 2" in out
+    assert "smaller learning rate" in out
+
+
+def test_weights_blown_up_by_a_huge_learning_rate_stop_fit_as_divergence():
+    X, y = _tiny_problem()
+    model = cl.Sequential(cl.Flatten(), cl.Linear(64, 10, rng=0))
+    history = fit(model, X, y, 3, 40, SGD(model, lr=1e308), rng=0, progress=False)
+    assert history.stopped.startswith("the loss diverged at epoch 1, batch 2")
+    assert history.loss == []
