@@ -73,7 +73,9 @@ def test_touching_pyproject_or_changing_its_other_sections_installs_nothing(repo
     os.utime(repo / "pyproject.toml", (future, future))  # what a git pull does to its mtime
     rc, out, calls = make_install(repo)
     assert (rc, calls) == (0, []), out
-    edit(repo / "pyproject.toml", 'addopts = "', 'addopts = "-q ')  # pytest settings only
+    with open(repo / "pyproject.toml", "a") as f:  # a tool's settings, not a dependency
+        f.write('\n[tool.example]\nsetting = "changed"\n')
+    edit(repo / "pyproject.toml", 'description = "', 'description = "Changed: ')
     rc, out, calls = make_install(repo)
     assert (rc, calls) == (0, []), out
 
