@@ -36,7 +36,9 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
-LOCAL_CHP = ROOT / "deploy" / "jupyterhub" / "local" / "node_modules" / ".bin" / "configurable-http-proxy"
+MARK = "CNNLAB_HUB_CHECK"
+LOCAL_CHP = (ROOT / "deploy" / "jupyterhub" / "local" / "node_modules" / ".bin"
+             / "configurable-http-proxy")
 
 
 def free_port():
@@ -49,6 +51,7 @@ def hub_config(workdir, port, chp, token, one_thread):
     """jupyterhub_config.py: loopback only, dummy logins, local processes, a token for us."""
     home = workdir / "home"
     env = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"} if one_thread else {}
+    env[MARK] = workdir.name  # tells this run's processes from anyone else's
     args = ["--allow-root"] if os.geteuid() == 0 else []
     return f"""
 c = get_config()  # noqa
@@ -94,17 +97,17 @@ def proc_memory(pid):
     return rss, pss, peak
 
 
-def processes_of(user):
-    """pids whose environment names this JupyterHub user: the server and the kernels it started."""
+def processes_of(user, run):
+    """pids whose environment names this user of this run: the server and its kernels."""
     pids = []
-    needle = f"JUPYTERHUB_USER={user}".encode()
+    needles = {f"JUPYTERHUB_USER={user}".encode(), f"{MARK}={run}".encode()}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                env = (entry / "environ").read_bytes().split(b"\0")
+                env = set((entry / "environ").read_bytes().split(b"\0"))
             except OSError:
                 continue
-            if needle in env:
+            if needles <= env:
                 pids.append(int(entry.name))
     return pids
 
@@ -125,7 +128,8 @@ class Hub:
         for name in self.students:
             (self.workdir / "home" / name).mkdir()
         self.log = open(self.workdir / "hub.log", "w")
-        env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+        path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+        env = dict(os.environ, PATH=path)
         self.proc = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(config)],
                                      cwd=self.workdir, env=env, stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
@@ -141,7 +145,7 @@ class Hub:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(10)
         for name in self.students:  # servers the hub did not stop (it stops them on SIGTERM)
-            for pid in processes_of(name):
+            for pid in processes_of(name, self.workdir.name):
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
@@ -306,7 +310,7 @@ async def main_async(hub, notebook, args):
             record.setdefault("errors", []).append(f"{type(outcome).__name__}: {outcome}")
     # every kernel still alive: the memory of a class in the middle of the lesson
     for record in results:
-        pids = processes_of(record["student"])
+        pids = processes_of(record["student"], hub.workdir.name)
         mem = [proc_memory(p) for p in pids]
         record["processes"] = len(pids)
         record["rss_mb"] = round(sum(m[0] for m in mem) / 2**20, 1)
@@ -361,7 +365,8 @@ def main(argv=None):
     chp = args.chp or (str(LOCAL_CHP) if LOCAL_CHP.exists() else shutil.which(
         "configurable-http-proxy"))
     if not chp:
-        sys.exit("hub_check: configurable-http-proxy not found: npm ci --prefix deploy/jupyterhub/local")
+        sys.exit("hub_check: configurable-http-proxy not found: "
+                 "npm ci --prefix deploy/jupyterhub/local")
     if not Path(sys.executable).with_name("jupyterhub-singleuser").exists():
         sys.exit("hub_check: jupyterhub-singleuser is not beside this Python")
     notebook = Path(args.notebook)
@@ -391,7 +396,8 @@ def main(argv=None):
         print(f"{r['student']:10} {r.get('login_s', '-'):>8} {r.get('server_ready_s', '-'):>8} "
               f"{r.get('lesson_s', '-'):>9} {r.get('total_s', '-'):>8} {r.get('cells', '-'):>5} "
               f"{r['processes']:>5} "
-              f"{r['rss_mb']:>7} {r['pss_mb']:>7} {r['peak_mb']:>7}  {'; '.join(r.get('errors', [])) or '-'}")
+              f"{r['rss_mb']:>7} {r['pss_mb']:>7} {r['peak_mb']:>7}  "
+              f"{'; '.join(r.get('errors', [])) or '-'}")
     summary = {
         "students": n, "notebook": notebook.name, "cores": os.cpu_count(),
         "blas_threads": args.blas_threads, "load_before": load_before, "wall_s": round(wall, 1),

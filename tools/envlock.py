@@ -7,7 +7,7 @@ an error (run `make install` first). Written here:
 
 - requirements/course.lock.txt  the learners: cnnlab's dependencies and the `course` extra
 - requirements/grade.lock.txt   graders: the same and nbgrader (`grade`)
-- requirements/test.lock.txt    instructors and CI (`make install`, `make test`): course, test, grade
+- requirements/test.lock.txt    instructors and CI (make install, make test): course, test, grade
 - environment.yml               Binder: Python and pip, then course.lock.txt's pins, verbatim
 
 The pins are those of this platform (Linux, CPython 3.11 here): a package that only another
@@ -75,7 +75,8 @@ def closure(roots):
         try:
             dist = metadata.distribution(req.name)
         except metadata.PackageNotFoundError:
-            sys.exit(f"envlock: {req.name} (needed by {parent}) is not installed: make install first")
+            sys.exit(f"envlock: {req.name} (needed by {parent}) is not installed: "
+                     "make install first")
         if not req.specifier.contains(dist.version, prereleases=True):
             sys.exit(f"envlock: {dist.metadata['Name']} {dist.version} does not satisfy {req} "
                      f"(needed by {parent}): make install first")
