@@ -101,7 +101,9 @@ def main(argv=None):
     if stamp.exists():
         print(f"\n*** pip could not install the changed dependencies (offline?).\n"
               f"*** Carrying on with the environment installed before ({stamp}); it may lack "
-              f"what changed.\n*** Run `make install` again once online.\n", file=sys.stderr)
+              f"what changed.\n*** Run `make install` again once online. (Online, pip's message "
+              f"above says why: a range in pyproject.toml\n*** that the lock excludes needs "
+              f"`make lock UPGRADE=1`.)\n", file=sys.stderr)
         return 0
     print("\n*** pip failed and there is no environment yet: the first install needs the "
           "network (or a pip cache).\n", file=sys.stderr)

@@ -79,7 +79,8 @@ def closure(roots):
                      "make install first")
         if not req.specifier.contains(dist.version, prereleases=True):
             sys.exit(f"envlock: {dist.metadata['Name']} {dist.version} does not satisfy {req} "
-                     f"(needed by {parent}): make install first")
+                     f"(needed by {parent}): make install first, or make lock UPGRADE=1 if "
+                     "pyproject.toml now asks for versions the lock excludes")
         found[key] = (dist.metadata["Name"], dist.version)
         for extra in [""] + sorted(req.extras):
             if (key, extra) in done:
