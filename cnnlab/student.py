@@ -228,9 +228,11 @@ def make_demo_notebook(nb, name="notebook"):
 
     What learners see in the student version, except that each exercise cell keeps its
     solution and is stored with its input collapsed (``metadata.jupyter.source_hidden``, which
-    JupyterLab honours: the cell shows as a thin bar, a click unfolds it). Run All therefore runs
-    every cell without an error, and nothing on the screen gives an answer away: hidden tests are
-    removed, and every output is cleared (a stored output after an exercise would show it).
+    JupyterLab honours: the cell shows as a bar with its first line, a click unfolds it). Run All
+    therefore runs every cell without an error, and nothing on the screen gives an answer away
+    before it runs: hidden tests are removed, and every output is cleared (a stored output after
+    an exercise would show it). Folding a cell's outputs would not help: JupyterLab unfolds them
+    when the cell runs, so what an exercise cell prints is seen once it has run.
     Exercise and check code cells carry `RUN_ON_TAG` as in the student version, so an exercise
     emptied to be solved live with the class does not stop Run All either.
     The markers are validated as in `make_student_notebook`, which raises the same errors.
