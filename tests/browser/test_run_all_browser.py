@@ -149,6 +149,11 @@ def test_demo_folds_solutions_uses_large_fonts_and_runs_to_the_end(page, demo_la
     assert [c["count"] for c in code] == list(range(1, len(code) + 1))         # everything ran
     assert not any('"error"' in c["outputs"] for c in code)
     assert all("Correct!" in c["outputs"] for c in checks)
+    # The cell number our messages give (describe_cell: from 1 over all cells) is the status bar's.
+    exercise = next(i for i, c in enumerate(cells) if "exercise" in c["tags"])
+    page.evaluate(f"() => {{ window.jupyterapp.shell.currentWidget.content.activeCellIndex = {exercise}; }}")
+    page.wait_for_function(f"() => document.querySelector('#jp-main-statusbar').innerText"
+                           f".includes('Cell {exercise + 1}/{len(cells)}')", timeout=10_000)
     font = page.evaluate("() => getComputedStyle(document.body).getPropertyValue('--jp-code-font-size').trim()")
     assert font == DEMO_FONTS["code-font-size"]
     page.locator(".jp-Notebook").screenshot(path=str(screenshots / "demo_run_all.png"))
