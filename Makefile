@@ -19,6 +19,7 @@ PORT   ?= 8888
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: install lab test test-fast torch execute student practice bench clean help
+.PHONY: demo demo-reset reset check-notebook
 
 help:
 	@echo "make lab        open the course in JupyterLab (creates .venv on first use)"
@@ -29,6 +30,14 @@ help:
 	@echo "make execute    re-run every notebook top to bottom and store its outputs"
 	@echo "                (one notebook: make execute NB=02_convolution.ipynb)"
 	@echo "make student    write student versions (solutions removed) to build/student/"
+	@echo "make demo       teach live: rebuild demo/ (solutions folded away, no outputs) and open"
+	@echo "                it in JupyterLab with large fonts (your own Lab settings are untouched);"
+	@echo "                NB=03_padding_and_stride.ipynb opens that lesson"
+	@echo "make demo-reset rebuild demo/ without opening Lab (one notebook: NB=03_padding_and_stride.ipynb)"
+	@echo "make reset NB=03_padding_and_stride.ipynb"
+	@echo "                start one practice/ notebook afresh (the old one is kept as .ipynb.bak)"
+	@echo "make check-notebook NB=03_padding_and_stride.ipynb"
+	@echo "                every convention test, the student-version tests and nbval for one notebook"
 	@echo "make bench      print the benchmark figures"
 
 $(BIN)/python:
@@ -98,10 +107,39 @@ practice: $(STAMP)
 	$(BIN)/python -m jupyterlab --ServerApp.ip=127.0.0.1 --port=$(PORT) \
 		--ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/practice $(ROOT_FLAG)
 
+# Teaching live: demo/ is rebuilt from notebooks/ every time (a demo starts clean); JupyterLab reads
+# its settings (large fonts, no news toasts) from demo/.lab-settings, never from ~/.jupyter.
+DEMO := demo
+DEMO_LAB := --LabApp.user_settings_dir=$(CURDIR)/$(DEMO)/.lab-settings \
+	--LabApp.workspaces_dir=$(CURDIR)/$(DEMO)/.lab-workspaces
+
+demo: $(STAMP)
+	rm -rf $(DEMO)
+	$(BIN)/python -m cnnlab.student notebooks $(DEMO) --demo
+	$(BIN)/python -m jupyterlab --ServerApp.ip=127.0.0.1 --port=$(PORT) $(DEMO_LAB) \
+		--ServerApp.root_dir=$(CURDIR)/$(DEMO) --LabApp.default_url=/lab/tree/$(or $(NB),) $(ROOT_FLAG)
+
+demo-reset: $(STAMP)
+	$(BIN)/python -m cnnlab.student notebooks $(DEMO) --demo $(if $(NB),--only $(NB),)
+
+reset: $(STAMP)
+	@test -n "$(NB)" || { echo "usage: make reset NB=03_padding_and_stride.ipynb (a notebook in practice/)"; exit 2; }
+	$(BIN)/python -m cnnlab.student notebooks practice --only $(NB) --backup
+
+# One notebook, in seconds: the tests of tests/test_notebooks.py and tests/test_student.py that take
+# a notebook run for NB only (CNNLAB_NOTEBOOK), the course-wide ones as always, and nbval on NB.
+# CNNLAB_NOTEBOOKS_DIR=DIR checks DIR/NB instead (a scratch copy of the course).
+NB_DIR = $(or $(CNNLAB_NOTEBOOKS_DIR),notebooks)
+check-notebook: $(STAMP)
+	@test -n "$(NB)" || { echo "usage: make check-notebook NB=03_padding_and_stride.ipynb"; exit 2; }
+	CNNLAB_NOTEBOOK=$(notdir $(NB)) CNNLAB_NOTEBOOKS_DIR=$(NB_DIR) $(ONE_THREAD) $(BIN)/python -m pytest \
+		-q -m course tests/test_notebooks.py tests/test_student.py $(NB_DIR)/$(notdir $(NB)) \
+		--nbval --nbval-current-env --nbval-cell-timeout=300
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/conv_speed.py
 	$(BIN)/python benchmarks/train_digits.py
 	$(BIN)/python benchmarks/widget_latency.py
 
 clean:
-	rm -rf build .pytest_cache .hypothesis
+	rm -rf build .pytest_cache .hypothesis $(DEMO)

@@ -11,17 +11,31 @@ counts, run timings and the stored widget state are dropped; everything else is 
 
 Three stricter rules than nbgrader's ``--no-metadata`` mode catch authoring slips early:
 solution regions only in cells tagged ``exercise`` (and each such cell has one), hidden tests
-only in cells tagged ``check``, and no END line without its BEGIN.
+only in cells tagged ``check``, and no END line without its BEGIN. Messages name a cell as
+JupyterLab counts it (`describe_cell`: "cell 38", counted from 1 over all cells, and its first
+line).
+
+One addition of ours: exercise and check code cells get the tag ``raises-exception``
+(`RUN_ON_TAG`), which JupyterLab's *Run All* and nbclient honour: an unfinished exercise still
+shows its ``NotImplementedError`` / ``ExerciseNotDone``, and the cells after it still run.
+The ``--nbgrader-source`` notebooks carry the tag too, so nbgrader's release has it.
+
+A third version is for teaching live (``make demo``, `make_demo_notebook`): the solutions kept
+but folded away (``metadata.jupyter.source_hidden``), hidden tests out, outputs cleared.
 
 Command line (``make student`` runs the first form)::
 
     python -m cnnlab.student [SRC_DIR] [OUT_DIR]            # notebooks/ -> build/student/
     python -m cnnlab.student notebooks practice --keep-existing
     python -m cnnlab.student notebooks course/source/cnnlab --nbgrader-source
+    python -m cnnlab.student notebooks practice --only 03_padding_and_stride.ipynb --backup
+    python -m cnnlab.student notebooks demo --demo
 
 ``--keep-existing`` never overwrites a file already in OUT_DIR (a learner's work);
 ``--nbgrader-source`` writes the solved notebooks with nbgrader cell metadata derived from the
-tags, ready for ``nbgrader generate_assignment`` and ``nbgrader autograde``.
+tags, ready for ``nbgrader generate_assignment`` and ``nbgrader autograde``; ``--demo`` writes
+the live-teaching versions; ``--only NAME`` writes one notebook (and no other file) and
+``--backup`` keeps the file it replaces as ``NAME.bak`` (``make reset NB=...``).
 
 Examples
 --------
@@ -41,8 +55,9 @@ import shutil
 import sys
 from pathlib import Path
 
-__all__ = ["CODE_STUB", "TEXT_STUB", "make_student_notebook", "add_nbgrader_metadata",
-           "make_student_version", "main"]
+__all__ = ["CODE_STUB", "TEXT_STUB", "RUN_ON_TAG", "describe_cell", "select_notebooks",
+           "make_student_notebook", "make_demo_notebook", "add_nbgrader_metadata",
+           "make_student_version", "write_demo_settings", "main"]
 
 BEGIN_SOLUTION, END_SOLUTION = "BEGIN SOLUTION", "END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
@@ -54,6 +69,65 @@ TEXT_STUB = "YOUR ANSWER HERE"
 OUTPUT_METADATA = ("collapsed", "scrolled", "execution")
 #: Files in the notebooks folder that are for authors only and stay out of the student copy.
 NOT_COPIED = frozenset({"AUTHORING.md", "__pycache__"})
+#: The tag that lets Run All (JupyterLab, nbclient) go on past a cell that raises.
+RUN_ON_TAG = "raises-exception"
+
+
+def describe_cell(cells, index, width=60):
+    """How every cnnlab message names a cell: ``cell N (`first line`)``.
+
+    N is the cell's position among *all* cells, counted from 1, markdown included: what you
+    count in JupyterLab from the top of the notebook (nbformat's index plus one; nbval's
+    ``Cell k`` counts code cells only, from 0). The first line that is not blank is quoted and
+    cut to ``width`` characters, so the cell can be found by eye or with *Find* (Ctrl+F).
+
+    Parameters
+    ----------
+    cells : list of dict or nbformat.NotebookNode
+        The notebook's cells (``nb.cells``, or ``json.load(f)["cells"]``).
+    index : int
+        The cell's index in ``cells`` (from 0).
+
+    Examples
+    --------
+    >>> cells = [{"cell_type": "markdown", "source": "# Title"},
+    ...          {"cell_type": "code", "source": ["\\n", "x = 1\\n", "print(x)"]}]
+    >>> describe_cell(cells, 1)
+    'cell 2 (`x = 1`)'
+    >>> describe_cell([{"cell_type": "code", "source": ""}], 0)
+    'cell 1 (empty)'
+    """
+    source = cells[index].get("source", "")
+    source = source if isinstance(source, str) else "".join(source)
+    first = next((line.strip() for line in source.split("\n") if line.strip()), "")
+    if not first:
+        return f"cell {index + 1} (empty)"
+    if len(first) > width:
+        first = first[:width - 3] + "..."
+    return f"cell {index + 1} (`{first}`)"
+
+
+def select_notebooks(paths, only=None):
+    """``paths`` (notebook files), or the one named ``only`` among them.
+
+    ``only`` may be a file name (``03_padding_and_stride.ipynb``), the name without
+    ``.ipynb``, or a path ending in that name; ``None`` or ``""`` selects every notebook.
+
+    Raises
+    ------
+    ValueError
+        ``only`` names none of the notebooks (the message lists them).
+    """
+    paths = list(paths)
+    if not only:
+        return paths
+    name = Path(only).name
+    name = name if name.endswith(".ipynb") else name + ".ipynb"
+    chosen = [p for p in paths if Path(p).name == name]
+    if not chosen:
+        raise ValueError(f"no notebook {name!r}; the notebooks are: "
+                         + ", ".join(Path(p).name for p in paths))
+    return chosen
 
 
 def _replace_regions(source, begin, end, stub, where):
@@ -83,6 +157,42 @@ def _source(cell):
     return cell.source if isinstance(cell.source, str) else "".join(cell.source)
 
 
+def _versions(nb, name, keep_solutions):
+    """The shared transformation of `make_student_notebook` and `make_demo_notebook`."""
+    nb = copy.deepcopy(nb)
+    for index, cell in enumerate(nb.cells):
+        where = f"{name}, {describe_cell(nb.cells, index)}"
+        tags = cell.get("metadata", {}).get("tags", [])
+        stub = CODE_STUB if cell.cell_type == "code" else TEXT_STUB
+        source, n_solutions = _replace_regions(_source(cell), BEGIN_SOLUTION, END_SOLUTION,
+                                               stub.split("\n"), where)
+        if n_solutions and "exercise" not in tags:
+            raise ValueError(f"{where}: a `### {BEGIN_SOLUTION}` region in a cell not tagged "
+                             "'exercise'; add the tag (the tests and nbgrader rely on it)")
+        if "exercise" in tags and not n_solutions:
+            raise ValueError(f"{where}: tagged 'exercise' but has no `### {BEGIN_SOLUTION}` / "
+                             f"`### {END_SOLUTION}` region, so the student would see the answer")
+        if keep_solutions:
+            source = _source(cell)
+        source, n_hidden = _replace_regions(source, BEGIN_HIDDEN, END_HIDDEN, [], where)
+        if n_hidden and "check" not in tags:
+            raise ValueError(f"{where}: a `### {BEGIN_HIDDEN}` region in a cell not tagged "
+                             "'check'")
+        if source != _source(cell):
+            cell.source = source
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        for key in OUTPUT_METADATA:
+            cell.get("metadata", {}).pop(key, None)
+        if keep_solutions and "exercise" in tags:
+            cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
+        if cell.cell_type == "code" and {"exercise", "check"} & set(tags) and RUN_ON_TAG not in tags:
+            cell.metadata["tags"] = [*tags, RUN_ON_TAG]
+    nb.metadata.pop("widgets", None)
+    return nb
+
+
 def make_student_notebook(nb, name="notebook"):
     """The student version of one notebook (a new notebook; ``nb`` is not changed).
 
@@ -98,42 +208,36 @@ def make_student_notebook(nb, name="notebook"):
     nbformat.NotebookNode
         Solution regions replaced by `CODE_STUB` (markdown: `TEXT_STUB`) indented like their
         BEGIN line, hidden-test regions removed, outputs and execution counts cleared, the
-        output metadata in `OUTPUT_METADATA` and ``metadata.widgets`` dropped. Every other cell,
-        tag and metadata entry is kept unchanged.
+        output metadata in `OUTPUT_METADATA` and ``metadata.widgets`` dropped, and the tag
+        `RUN_ON_TAG` added to exercise and check code cells. Every other cell, tag and metadata
+        entry is kept unchanged.
 
     Raises
     ------
     ValueError
         Unbalanced or nested markers, a solution region outside a cell tagged ``exercise``, an
         ``exercise`` cell without one, or hidden tests outside a cell tagged ``check``; the
-        message names the notebook and the cell (counted from 0, as nbformat does).
+        message names the notebook and the cell (`describe_cell`: counted from 1 over all
+        cells, as in JupyterLab, with its first line).
     """
-    nb = copy.deepcopy(nb)
-    for index, cell in enumerate(nb.cells):
-        where = f"{name}, cell {index}"
-        tags = cell.get("metadata", {}).get("tags", [])
-        stub = CODE_STUB if cell.cell_type == "code" else TEXT_STUB
-        source, n_solutions = _replace_regions(_source(cell), BEGIN_SOLUTION, END_SOLUTION,
-                                               stub.split("\n"), where)
-        if n_solutions and "exercise" not in tags:
-            raise ValueError(f"{where}: a `### {BEGIN_SOLUTION}` region in a cell not tagged "
-                             "'exercise'; add the tag (the tests and nbgrader rely on it)")
-        if "exercise" in tags and not n_solutions:
-            raise ValueError(f"{where}: tagged 'exercise' but has no `### {BEGIN_SOLUTION}` / "
-                             f"`### {END_SOLUTION}` region, so the student would see the answer")
-        source, n_hidden = _replace_regions(source, BEGIN_HIDDEN, END_HIDDEN, [], where)
-        if n_hidden and "check" not in tags:
-            raise ValueError(f"{where}: a `### {BEGIN_HIDDEN}` region in a cell not tagged "
-                             "'check'")
-        if source != _source(cell):
-            cell.source = source
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-        for key in OUTPUT_METADATA:
-            cell.get("metadata", {}).pop(key, None)
-    nb.metadata.pop("widgets", None)
-    return nb
+    return _versions(nb, name, keep_solutions=False)
+
+
+def make_demo_notebook(nb, name="notebook"):
+    """The live-teaching version of one notebook: solutions there, but folded away.
+
+    What learners see in the student version, except that each exercise cell keeps its
+    solution and is stored with its input collapsed (``metadata.jupyter.source_hidden``, which
+    JupyterLab honours: the cell shows as a bar with its first line, a click unfolds it). Run All
+    therefore runs every cell without an error, and nothing on the screen gives an answer away
+    before it runs: hidden tests are removed, and every output is cleared (a stored output after
+    an exercise would show it). Folding a cell's outputs would not help: JupyterLab unfolds them
+    when the cell runs, so what an exercise cell prints is seen once it has run.
+    Exercise and check code cells carry `RUN_ON_TAG` as in the student version, so an exercise
+    emptied to be solved live with the class does not stop Run All either.
+    The markers are validated as in `make_student_notebook`, which raises the same errors.
+    """
+    return _versions(nb, name, keep_solutions=True)
 
 
 def add_nbgrader_metadata(nb, name="notebook"):
@@ -142,7 +246,8 @@ def add_nbgrader_metadata(nb, name="notebook"):
     A code cell tagged ``exercise`` becomes an nbgrader "Autograded answer" (grade_id
     ``exercise-1``, ``exercise-2``, ... in notebook order; a markdown one a "Manually graded
     answer" worth 1 point); a cell tagged ``check`` becomes "Autograder tests" worth 1 point
-    (``check-1``, ...). Other cells are left alone. The markers are validated as in
+    (``check-1``, ...); exercise and check code cells get the tag `RUN_ON_TAG`, as in the student
+    version. Other cells are left alone. The markers are validated as in
     `make_student_notebook`, which raises the same ``ValueError``.
     """
     make_student_notebook(nb, name)  # validation only
@@ -150,6 +255,8 @@ def add_nbgrader_metadata(nb, name="notebook"):
     counts = {"exercise": 0, "check": 0}
     for cell in nb.cells:
         tags = cell.get("metadata", {}).get("tags", [])
+        if cell.cell_type == "code" and {"exercise", "check"} & set(tags) and RUN_ON_TAG not in tags:
+            cell.metadata["tags"] = tags = [*tags, RUN_ON_TAG]  # nbgrader's release keeps tags
         for tag in ("exercise", "check"):
             if tag in tags:
                 counts[tag] += 1
@@ -163,7 +270,7 @@ def add_nbgrader_metadata(nb, name="notebook"):
 
 
 def make_student_version(src="notebooks", out="build/student", *, keep_existing=False,
-                         nbgrader_source=False):
+                         nbgrader_source=False, demo=False, only=None, backup=False):
     """Write the student version of every notebook in ``src`` to ``out``.
 
     Parameters
@@ -174,19 +281,28 @@ def make_student_version(src="notebooks", out="build/student", *, keep_existing=
         Never overwrite a file that is already in ``out`` (a learner's practice copy).
     nbgrader_source : bool, optional
         Write `add_nbgrader_metadata` versions (solutions kept) instead of student versions.
+    demo : bool, optional
+        Write `make_demo_notebook` versions (solutions folded away) instead, and the demo's
+        JupyterLab settings (`write_demo_settings`) in ``out/.lab-settings``.
+    only : str, optional
+        Write only this notebook (see `select_notebooks`) and no other file.
+    backup : bool, optional
+        Before replacing a notebook that is already in ``out``, keep it as ``NAME.ipynb.bak``
+        (one level: an older ``.bak`` is replaced).
 
     Returns
     -------
     dict
-        ``{"written": [paths], "kept": [paths]}``; files other than notebooks (except hidden
-        ones and `NOT_COPIED`) are copied too and listed.
+        ``{"written": [paths], "kept": [paths], "backups": [paths]}``; files other than
+        notebooks (except hidden ones and `NOT_COPIED`) are copied too and listed.
 
     Raises
     ------
     FileNotFoundError
         ``src`` holds no notebook.
     ValueError
-        A notebook's markers are wrong (see `make_student_notebook`); nothing is written then.
+        A notebook's markers are wrong (see `make_student_notebook`), or ``only`` names no
+        notebook in ``src``; nothing is written then.
     """
     import nbformat
 
@@ -194,18 +310,28 @@ def make_student_version(src="notebooks", out="build/student", *, keep_existing=
     paths = sorted(src.glob("*.ipynb"))
     if not paths:
         raise FileNotFoundError(f"make_student_version: no notebooks (*.ipynb) in {src}")
-    transform = add_nbgrader_metadata if nbgrader_source else make_student_notebook
+    paths = select_notebooks(paths, only)
+    transform = (add_nbgrader_metadata if nbgrader_source else
+                 make_demo_notebook if demo else make_student_notebook)
     # Transform everything first, so that one bad notebook leaves no half-written output.
     results = [(path, transform(nbformat.read(path, as_version=4), path.name)) for path in paths]
     out.mkdir(parents=True, exist_ok=True)
-    report = {"written": [], "kept": []}
+    report = {"written": [], "kept": [], "backups": []}
     for path, nb in results:
         target = out / path.name
         if keep_existing and target.exists():
             report["kept"].append(target)
             continue
+        if backup and target.exists():
+            saved = target.with_name(target.name + ".bak")
+            shutil.copy2(target, saved)
+            report["backups"].append(saved)
         nbformat.write(nb, target)
         report["written"].append(target)
+    if demo:
+        report["written"].extend(write_demo_settings(out / DEMO_SETTINGS))
+    if only:
+        return report
     for item in sorted(src.iterdir()):
         if item.suffix == ".ipynb" or item.name.startswith(".") or item.name in NOT_COPIED:
             continue
@@ -221,6 +347,39 @@ def make_student_version(src="notebooks", out="build/student", *, keep_existing=
     return report
 
 
+#: Where `make_student_version(demo=True)` puts the demo's JupyterLab settings, inside ``out``
+#: (hidden from the file browser; ``make demo`` passes it as ``--LabApp.user_settings_dir``).
+DEMO_SETTINGS = ".lab-settings"
+#: Font sizes for a projector (JupyterLab's defaults: code 13px, content 14px, interface 13px).
+DEMO_FONTS = {"code-font-size": "20px", "content-font-size1": "20px", "ui-font-size1": "17px"}
+
+
+def write_demo_settings(folder, fonts=None):
+    """JupyterLab user settings for teaching live, written into ``folder``.
+
+    Large fonts (the theme's ``overrides``, `DEMO_FONTS` unless ``fonts`` is given), no news or
+    update toasts over the slides. Used only by ``make demo``, which points JupyterLab at this
+    folder: the user's own settings (``~/.jupyter/lab/user-settings``) are neither read nor
+    changed. Returns the files written.
+    """
+    import json
+
+    folder = Path(folder)
+    files = {
+        "apputils-extension/themes.jupyterlab-settings":
+            {"overrides": dict(DEMO_FONTS if fonts is None else fonts)},
+        "apputils-extension/notification.jupyterlab-settings":
+            {"fetchNews": "false", "checkForUpdates": False},
+    }
+    written = []
+    for relative, settings in files.items():
+        path = folder / "@jupyterlab" / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(settings, indent=2) + "\n")
+        written.append(path)
+    return written
+
+
 def main(argv=None):
     """Command-line entry point: ``python -m cnnlab.student [SRC_DIR] [OUT_DIR] [options]``."""
     parser = argparse.ArgumentParser(
@@ -231,15 +390,26 @@ def main(argv=None):
     parser.add_argument("out", nargs="?", default="build/student", help="default: build/student")
     parser.add_argument("--keep-existing", action="store_true",
                         help="never overwrite a file already in OUT (a learner's work)")
-    parser.add_argument("--nbgrader-source", action="store_true",
-                        help="keep the solutions and add nbgrader cell metadata instead")
+    kind = parser.add_mutually_exclusive_group()
+    kind.add_argument("--nbgrader-source", action="store_true",
+                      help="keep the solutions and add nbgrader cell metadata instead")
+    kind.add_argument("--demo", action="store_true",
+                      help="for teaching live: solutions kept but folded away, outputs cleared, "
+                           "large-font JupyterLab settings in OUT/" + DEMO_SETTINGS)
+    parser.add_argument("--only", metavar="NAME",
+                        help="write only this notebook (e.g. 03_padding_and_stride.ipynb)")
+    parser.add_argument("--backup", action="store_true",
+                        help="keep a notebook that is replaced as NAME.ipynb.bak")
     args = parser.parse_args(argv)
     try:
         report = make_student_version(args.src, args.out, keep_existing=args.keep_existing,
-                                      nbgrader_source=args.nbgrader_source)
+                                      nbgrader_source=args.nbgrader_source, demo=args.demo,
+                                      only=args.only, backup=args.backup)
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    for path in report["backups"]:
+        print(f"saved {path} (the copy that was there before)")
     for path in report["written"]:
         print(f"wrote {path}")
     for path in report["kept"]:

@@ -11,19 +11,32 @@ so lessons added later are held to the same rules; each failure names the notebo
 import ast
 import io
 import json
+import os
 import re
 import tokenize
 from pathlib import Path
 
 import pytest
 
+from cnnlab.student import describe_cell, select_notebooks
+
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+# `make check-notebook NB=...` sets CNNLAB_NOTEBOOK: every test below that takes a notebook then
+# runs for that one only. CNNLAB_NOTEBOOKS_DIR points the tests at another folder (a scratch copy).
+NOTEBOOKS_DIR = Path(os.environ.get("CNNLAB_NOTEBOOKS_DIR") or ROOT / "notebooks")
+ALL_NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+ALL_LESSONS = [p for p in ALL_NOTEBOOKS if not p.name.startswith("00_")]
+NOTEBOOKS = select_notebooks(ALL_NOTEBOOKS, os.environ.get("CNNLAB_NOTEBOOK"))
 LESSONS = [p for p in NOTEBOOKS if not p.name.startswith("00_")]
+
+pytestmark = pytest.mark.course  # all of them: make check-notebook runs them
 
 
 def _cells(path, kind=None):
+    """The cells (of one kind), each with ``"_where"``: how messages name it (`describe_cell`)."""
     cells = json.loads(path.read_text())["cells"]
+    for i, cell in enumerate(cells):
+        cell["_where"] = describe_cell(cells, i)
     return [c for c in cells if kind is None or c["cell_type"] == kind]
 
 
@@ -46,16 +59,16 @@ def _markdown_text(cell):
 
 
 def _previous_and_next(path):
-    names = {_number(p): p.name for p in NOTEBOOKS}
+    names = {_number(p): p.name for p in ALL_NOTEBOOKS}
     n = _number(path)
     return names.get(n - 1), names.get(n + 1)
 
 
 def test_lessons_are_numbered_01_to_nn_without_gaps():
-    numbers = [_number(p) for p in LESSONS]
-    assert len(numbers) == len(set(numbers)), f"two lessons share a number: {[p.name for p in LESSONS]}"
+    numbers = [_number(p) for p in ALL_LESSONS]
+    assert len(numbers) == len(set(numbers)), f"two lessons share a number: {[p.name for p in ALL_LESSONS]}"
     assert numbers == list(range(1, len(numbers) + 1)), \
-        f"lessons must be numbered 01..NN without gaps, found {[p.name for p in LESSONS]}"
+        f"lessons must be numbered 01..NN without gaps, found {[p.name for p in ALL_LESSONS]}"
     assert len(numbers) >= 10, f"the course has lessons 01..10 at least, found {len(numbers)}"
 
 
@@ -111,12 +124,12 @@ def test_each_of_lessons_01_to_10_has_a_predict_exercise(path):
                      "in code before a cell computes the answer)")
     for cell in predict + _kind(path, "debug"):
         assert "exercise" in _tags(cell), \
-            f"{path.name}: 'predict'/'debug' go on the exercise cell, beside 'exercise':\n{_src(cell)[:200]}"
+            f"{path.name}, {cell['_where']}: 'predict'/'debug' go on the exercise cell, beside 'exercise'"
 
 
 def test_the_course_has_debug_exercises_and_open_experiments():
-    debug = {p.name: len(_kind(p, "debug")) for p in LESSONS}
-    experiment = {p.name: len(_kind(p, "experiment")) for p in LESSONS}
+    debug = {p.name: len(_kind(p, "debug")) for p in ALL_LESSONS}
+    experiment = {p.name: len(_kind(p, "experiment")) for p in ALL_LESSONS}
     assert sum(debug.values()) >= 4, f"the course needs at least 4 exercises tagged 'debug', found {debug}"
     assert sum(experiment.values()) >= 2, f"the course needs at least 2 cells tagged 'experiment', found {experiment}"
 
@@ -128,8 +141,8 @@ def test_debug_exercises_show_the_bug_before_asking_for_the_fix(path):
         if "debug" in _tags(cell):
             demo = code[i - 1] if i else None
             assert demo is not None and not {"exercise", "check"} & set(_tags(demo)) and demo["outputs"], (
-                f"{path.name}: a 'debug' exercise needs, just before it, an untagged code cell that runs the "
-                f"subtly wrong code and shows what it gets wrong on a small case:\n{_src(cell)[:200]}")
+                f"{path.name}, {cell['_where']}: a 'debug' exercise needs, just before it, an untagged code "
+                "cell that runs the subtly wrong code and shows what it gets wrong on a small case")
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
@@ -137,11 +150,11 @@ def test_experiments_are_open_and_run(path):
     for cell in _kind(path, "experiment"):
         src = _src(cell)
         assert "exercise" not in _tags(cell) and "check" not in _tags(cell), \
-            f"{path.name}: an 'experiment' cell is not graded: remove its 'exercise'/'check' tag"
+            f"{path.name}, {cell['_where']}: an 'experiment' cell is not graded: remove its 'exercise'/'check' tag"
         assert "BEGIN SOLUTION" not in src and "BEGIN HIDDEN TESTS" not in src, \
-            f"{path.name}: an 'experiment' cell has no solution markers (it runs as given):\n{src[:200]}"
+            f"{path.name}, {cell['_where']}: an 'experiment' cell has no solution markers (it runs as given)"
         assert cell["outputs"] and not any(o["output_type"] == "error" for o in cell["outputs"]), \
-            f"{path.name}: the 'experiment' cell must run as given and show its result:\n{src[:200]}"
+            f"{path.name}, {cell['_where']}: the 'experiment' cell must run as given and show its result"
 
 
 def _region(src, begin, end):
@@ -226,61 +239,67 @@ def _exercise_and_check_pairs(path):
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
 def test_checks_follow_exercises_with_tiered_hints_that_hide_the_answer(path):
     for exercise, check in _exercise_and_check_pairs(path):
-        head = _src(exercise)[:120]
+        head = f"{path.name}, {exercise['_where']}"
         assert check is not None and "check" in _tags(check), \
-            f"{path.name}: the exercise cell must be followed directly by a cell tagged 'check':\n{head}"
+            f"{head}: the exercise cell must be followed directly by a code cell tagged 'check'"
         _, visible = _region(_src(check), "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
         firsts = _first_hints(visible)
         assert firsts and None not in firsts, (
-            f"{path.name}: every check_value/check_function call needs tiered hints, "
-            f"hints=[\"what is wrong, without the answer\", \"more\", ...] (2 or more):\n{_src(check)[:300]}")
+            f"{path.name}, {check['_where']}: every check_value/check_function call needs tiered hints, "
+            "hints=[\"what is wrong, without the answer\", \"more\", ...] (2 or more)")
         code = _squash(_code_without_strings(visible))
         for expr in _answer_expressions(_src(exercise)):
             assert expr not in code, (
-                f"{path.name}: the check cell shows the solution's expression {expr!r}: compute the expected "
-                f"value another way (cnnlab, or arithmetic written differently)\n{head}")
+                f"{path.name}, {check['_where']}: the check cell shows the solution's expression {expr!r} "
+                f"(of {exercise['_where']}): compute the expected value another way (cnnlab, or arithmetic "
+                "written differently)")
             for first in firsts:
                 assert expr not in _squash(first), (
-                    f"{path.name}: the first hint gives the solution's expression {expr!r} away: say what "
-                    f"is wrong without the answer, and move details to later hints\n{head}")
+                    f"{path.name}, {check['_where']}: the first hint gives the solution's expression {expr!r} "
+                    "away: say what is wrong without the answer, and move details to later hints")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_stored_fit_output_is_the_finished_bar_not_a_widget_repr(path):
-    for i, cell in enumerate(_cells(path, "code")):
+    for cell in _cells(path, "code"):
         for out in cell["outputs"]:
             text = "".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", ""))
             assert "HBox(children=" not in text, (
-                f"{path.name}: code cell {i} stores a raw widget repr (HBox(children=...)); "
+                f"{path.name}, {cell['_where']} stores a raw widget repr (HBox(children=...)); "
                 "a stored fit output must show the finished progress bar's text")
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_stored_executed_in_order_without_errors_or_warnings(path):
     code = [c for c in _cells(path, "code") if _src(c).strip()]
-    assert _src(code[0]).startswith("%matplotlib inline"), "the first code cell must start with %matplotlib inline"
-    counts = [c["execution_count"] for c in code]
-    assert counts == list(range(1, len(code) + 1)), "execute it top to bottom in a fresh kernel (make execute)"
-    for i, cell in enumerate(code):
+    assert _src(code[0]).startswith("%matplotlib inline"), \
+        f"{path.name}, {code[0]['_where']}: the first code cell must start with %matplotlib inline"
+    for count, cell in enumerate(code, start=1):
+        assert cell["execution_count"] == count, (
+            f"{path.name}, {cell['_where']} has execution count {cell['execution_count']}, not {count}: "
+            "execute the notebook top to bottom in a fresh kernel (make execute NB=...)")
+    for cell in code:
         for out in cell["outputs"]:
-            assert out["output_type"] != "error", f"code cell {i} stores an error"
-            assert out.get("name") != "stderr", f"code cell {i} writes to stderr: {''.join(out['text'])[:200]}"
+            assert out["output_type"] != "error", f"{path.name}, {cell['_where']} stores an error"
+            assert out.get("name") != "stderr", \
+                f"{path.name}, {cell['_where']} writes to stderr: {''.join(out['text'])[:200]}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_small_file_without_widget_state_or_run_timings(path):
     nb = json.loads(path.read_text())
-    assert path.stat().st_size < 1_000_000, "lower figure sizes or dpi: keep notebooks under 1 MB"
-    assert "widgets" not in nb["metadata"], "re-execute with make execute (no stored widget state)"
-    assert not any("execution" in c.get("metadata", {}) for c in nb["cells"]), "run timings stored"
+    assert path.stat().st_size < 1_000_000, f"{path.name}: lower figure sizes or dpi: keep notebooks under 1 MB"
+    assert "widgets" not in nb["metadata"], f"{path.name}: re-execute with make execute (no stored widget state)"
+    timed = [describe_cell(nb["cells"], i) for i, c in enumerate(nb["cells"]) if "execution" in c.get("metadata", {})]
+    assert not timed, f"{path.name}: run timings stored in {', '.join(timed)}: re-execute with make execute"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_only_widget_and_timing_cells_are_excused_from_nbval(path):
-    for i, cell in enumerate(_cells(path, "code")):
+    for cell in _cells(path, "code"):
         if "nbval-ignore-output" in _tags(cell):
             src = _src(cell)
             assert re.search(r"widgets\.\w+\(|perf_counter|timeit|time\.time\(|took .*seconds", src), \
-                f"code cell {i} is excused from nbval but shows neither a widget nor a timing:\n{src[:300]}"
+                f"{path.name}, {cell['_where']} is excused from nbval but shows neither a widget nor a timing"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -295,10 +314,15 @@ def test_two_to_four_exercises_with_solutions_and_checks(path):
     code = _cells(path, "code")
     exercises = [c for c in code if "exercise" in _tags(c)]
     checks = [c for c in code if "check" in _tags(c)]
-    assert 2 <= len(exercises) <= 4, f"{len(exercises)} exercises"
-    assert len(checks) >= len(exercises)
+    assert 2 <= len(exercises) <= 4, (
+        f"{path.name}: {len(exercises)} exercise cells ({', '.join(c['_where'] for c in exercises)}); a lesson "
+        "has 2 to 4 (AUTHORING.md): replace or extend an exercise, or move one to another lesson")
+    assert len(checks) >= len(exercises), f"{path.name}: {len(exercises)} exercises but {len(checks)} check cells"
     for cell in exercises:
-        assert "### BEGIN SOLUTION" in _src(cell) and "### END SOLUTION" in _src(cell)
+        assert "### BEGIN SOLUTION" in _src(cell) and "### END SOLUTION" in _src(cell), \
+            f"{path.name}, {cell['_where']}: an exercise cell needs ### BEGIN SOLUTION / ### END SOLUTION lines"
     for cell in checks:
         printed = "".join("".join(o.get("text", "")) for o in cell["outputs"])
-        assert "Correct!" in printed, f"a check cell does not pass in the stored notebook:\n{_src(cell)[:200]}"
+        assert "Correct!" in printed, (
+            f"{path.name}, {cell['_where']}: the check does not print Correct! in the stored notebook "
+            "(execute it with make execute NB=...)")

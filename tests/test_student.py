@@ -8,9 +8,13 @@ Three layers:
 - the learner's experience (marked ``notebooks``, slow): every student version in notebooks/ is
   executed top to bottom; only exercise and check cells may fail, and only with
   NotImplementedError / ExerciseNotDone; with the solution put back every check passes.
+
+The tests about the course notebooks are marked ``course``: `make check-notebook NB=...` runs
+those (with CNNLAB_NOTEBOOK=NB, for that notebook only) and not the tests of the builder itself.
 """
 
 import copy
+import json
 import os
 import re
 import subprocess
@@ -20,12 +24,17 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cnnlab.student import (CODE_STUB, TEXT_STUB, add_nbgrader_metadata, main,
-                            make_student_notebook, make_student_version)
+from cnnlab.student import (CODE_STUB, DEMO_FONTS, DEMO_SETTINGS, RUN_ON_TAG, TEXT_STUB,
+                            add_nbgrader_metadata, describe_cell, main, make_demo_notebook,
+                            make_student_notebook, make_student_version, select_notebooks)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "exercise_demo.ipynb"
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+# `make check-notebook NB=...` sets CNNLAB_NOTEBOOK, so that the tests that take a course notebook
+# run for that one only; CNNLAB_NOTEBOOKS_DIR points them at another folder (a scratch copy).
+NOTEBOOKS_DIR = Path(os.environ.get("CNNLAB_NOTEBOOKS_DIR") or ROOT / "notebooks")
+ONLY = os.environ.get("CNNLAB_NOTEBOOK") or None
+NOTEBOOKS = select_notebooks(sorted(NOTEBOOKS_DIR.glob("*.ipynb")), ONLY)
 ALL_NOTEBOOKS = [FIXTURE, *NOTEBOOKS]
 
 
@@ -35,6 +44,15 @@ def _read(path):
 
 def _tags(cell):
     return cell.get("metadata", {}).get("tags", [])
+
+
+def _without_run_on_tag(nb):
+    """A copy of ``nb`` without the tag our student builder adds (`RUN_ON_TAG`)."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if RUN_ON_TAG in _tags(cell):
+            cell.metadata["tags"] = [t for t in _tags(cell) if t != RUN_ON_TAG]
+    return nb
 
 
 @pytest.fixture
@@ -71,7 +89,7 @@ def test_solutions_and_hidden_tests_replaced_as_written_by_hand(demo):
 def test_every_other_cell_is_unchanged(demo):
     student = make_student_notebook(demo)
     assert len(student.cells) == len(demo.cells)
-    for index, (new, old) in enumerate(zip(student.cells, demo.cells)):
+    for index, (new, old) in enumerate(zip(_without_run_on_tag(student).cells, demo.cells)):
         assert new.cell_type == old.cell_type and new.id == old.id
         assert _tags(new) == _tags(old)
         if index not in EXPECTED:
@@ -118,15 +136,15 @@ def test_two_regions_in_one_cell_and_stub_equals_nbgrader_python_stub():
 
 
 BAD = [
-    ("### BEGIN SOLUTION\nx = 1", ["exercise"], r"bad\.ipynb, cell 1: .*BEGIN SOLUTION` has no matching"),
-    ("x = 1\n### END SOLUTION", ["exercise"], r"bad\.ipynb, cell 1: line 2 has `### END SOLUTION` without"),
+    ("### BEGIN SOLUTION\nx = 1", ["exercise"], r"bad\.ipynb, cell 2 \(`[^`]+`\): .*BEGIN SOLUTION` has no matching"),
+    ("x = 1\n### END SOLUTION", ["exercise"], r"bad\.ipynb, cell 2 \(`[^`]+`\): line 2 has `### END SOLUTION` without"),
     ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", ["exercise"],
-     r"bad\.ipynb, cell 1: line 2 opens .* inside another region"),
-    ("### BEGIN SOLUTION\nx = 1\n### END SOLUTION", [], r"bad\.ipynb, cell 1: .* not tagged 'exercise'"),
-    ("x = 1", ["exercise"], r"bad\.ipynb, cell 1: tagged 'exercise' but has no"),
-    ("ok()\n### BEGIN HIDDEN TESTS\nmore()", ["check"], r"bad\.ipynb, cell 1: .*HIDDEN TESTS` has no matching"),
-    ("ok()\n### END HIDDEN TESTS", ["check"], r"bad\.ipynb, cell 1: line 2 has `### END HIDDEN TESTS`"),
-    ("### BEGIN HIDDEN TESTS\nmore()\n### END HIDDEN TESTS", [], r"bad\.ipynb, cell 1: .* not tagged 'check'"),
+     r"bad\.ipynb, cell 2 \(`[^`]+`\): line 2 opens .* inside another region"),
+    ("### BEGIN SOLUTION\nx = 1\n### END SOLUTION", [], r"bad\.ipynb, cell 2 \(`[^`]+`\): .* not tagged 'exercise'"),
+    ("x = 1", ["exercise"], r"bad\.ipynb, cell 2 \(`[^`]+`\): tagged 'exercise' but has no"),
+    ("ok()\n### BEGIN HIDDEN TESTS\nmore()", ["check"], r"bad\.ipynb, cell 2 \(`[^`]+`\): .*HIDDEN TESTS` has no matching"),
+    ("ok()\n### END HIDDEN TESTS", ["check"], r"bad\.ipynb, cell 2 \(`[^`]+`\): line 2 has `### END HIDDEN TESTS`"),
+    ("### BEGIN HIDDEN TESTS\nmore()\n### END HIDDEN TESTS", [], r"bad\.ipynb, cell 2 \(`[^`]+`\): .* not tagged 'check'"),
 ]
 
 
@@ -177,7 +195,7 @@ def test_keep_existing_never_overwrites_a_learners_work(tmp_path):
 def test_one_bad_notebook_means_nothing_is_written(tmp_path):
     bad = _notebook(_code_cell("### BEGIN SOLUTION\nx = 1", ["exercise"]))
     src, out = _course(tmp_path, ("02_bad.ipynb", bad)), tmp_path / "out"
-    with pytest.raises(ValueError, match=r"02_bad\.ipynb, cell 0"):
+    with pytest.raises(ValueError, match=r"02_bad\.ipynb, cell 1 \(`### BEGIN SOLUTION`\): "):
         make_student_version(src, out)
     assert not out.exists()
 
@@ -195,7 +213,7 @@ def test_command_line(tmp_path, capsys):
     assert "kept" in capsys.readouterr().out
     nbformat.write(_notebook(_code_cell("x = 1", ["exercise"])), src / "03_bad.ipynb")
     assert main([str(src), str(tmp_path / "out2")]) == 1
-    assert "03_bad.ipynb, cell 0: tagged 'exercise'" in capsys.readouterr().err
+    assert "03_bad.ipynb, cell 1 (`x = 1`): tagged 'exercise'" in capsys.readouterr().err
 
 
 def test_runs_as_a_module_with_default_folders(tmp_path):
@@ -256,6 +274,7 @@ def nbgrader():
     return nbgrader
 
 
+@pytest.mark.course
 @pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.name)
 def test_nbgrader_preprocessors_give_the_same_notebook(nbgrader, path):
     from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions
@@ -265,13 +284,19 @@ def test_nbgrader_preprocessors_give_the_same_notebook(nbgrader, path):
     for pre in (ClearSolutions(enforce_metadata=False), ClearOutput(),
                 ClearHiddenTests(enforce_metadata=False)):  # generate_assignment's order
         nb, resources = pre.preprocess(nb, resources)
-    assert _comparable(make_student_notebook(solved)) == _comparable(nb)
+    # nbgrader never adds our RUN_ON_TAG (test_run_on_tag_exactly_on_exercise_and_check_cells).
+    assert _comparable(_without_run_on_tag(make_student_notebook(solved))) == _comparable(nb)
 
 
+@pytest.mark.course
 @pytest.mark.notebooks  # slow (about 10 s a run): nbgrader over every notebook
 @pytest.mark.parametrize("mode", ["--no-metadata", "cell-metadata"])
 def test_nbgrader_generate_assignment_gives_the_same_notebooks(nbgrader, tmp_path, mode):
-    """A real `nbgrader generate_assignment --no-db` run over the fixture and every notebook."""
+    """A real `nbgrader generate_assignment --no-db` run over the fixture and every notebook.
+
+    From cell metadata (`add_nbgrader_metadata`, which adds RUN_ON_TAG as make_student_notebook
+    does: nbgrader keeps tags) the release must be ours exactly; from the bare notebooks
+    (--no-metadata) it is ours without that tag."""
     source = tmp_path / "course" / "source" / "cnnlab"
     source.mkdir(parents=True)
     solved = {path.name: _read(path) for path in ALL_NOTEBOOKS}  # read once: authors may be saving
@@ -284,7 +309,10 @@ def test_nbgrader_generate_assignment_gives_the_same_notebooks(nbgrader, tmp_pat
     assert done.returncode == 0, done.stdout + done.stderr
     for name, nb in solved.items():
         released = _read(tmp_path / "course" / "release" / "cnnlab" / name)
-        assert _comparable(make_student_notebook(nb, name)) == _comparable(released), name
+        ours = make_student_notebook(nb, name)
+        if mode == "--no-metadata":
+            ours = _without_run_on_tag(ours)
+        assert _comparable(ours) == _comparable(released), name
 
 
 # ---------------------------------------------------------------- the learner's experience
@@ -332,7 +360,7 @@ def _with_exercises(path):
 @pytest.fixture(scope="module")
 def student_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("student")
-    make_student_version(ROOT / "notebooks", out)
+    make_student_version(NOTEBOOKS_DIR, out, only=ONLY)
     return out
 
 
@@ -356,19 +384,19 @@ def _learner_problems(solved, student, workdir):
             if cell.cell_type != "code":
                 continue
             client.execute_cell(cell, index)
-            error, where = _error(cell), f"cell {index}"
+            error, where = _error(cell), describe_cell(student.cells, index)
             if "exercise" in tags:
                 if error and error[0] not in NOT_DONE:
-                    problems.append(f"{where} (exercise) raised {error[0]}: {error[1]}")
+                    problems.append(f"exercise {where} raised {error[0]}: {error[1]}")
             elif "check" in tags:
                 if error is None:
-                    problems.append(f"{where} (check) passes without the solution: it does not "
+                    problems.append(f"check {where} passes without the solution: it does not "
                                     "test the exercise")
                 elif error[0] == "NameError":
-                    problems.append(f"{where} (check) raised NameError: {error[1]}; a check must "
+                    problems.append(f"check {where} raised NameError: {error[1]}; a check must "
                                     "look the answer up with check_value/check_function")
                 elif error[0] not in NOT_DONE:
-                    problems.append(f"{where} (check) raised {error[0]}: {error[1]}")
+                    problems.append(f"check {where} raised {error[0]}: {error[1]}")
                 code = [_put_back(student.cells[i].source, solved.cells[i].source) for i in pending]
                 assert code == [solved.cells[i].source for i in pending], where
                 trial = nbformat.v4.new_code_cell("\n".join([*code, solved.cells[index].source]))
@@ -376,7 +404,7 @@ def _learner_problems(solved, student, workdir):
                     trial.source, trial.outputs = step, []
                     client.execute_cell(trial, index, store_history=False)
                     if _error(trial):
-                        problems.append(f"{where} (check) fails with the solution put back: "
+                        problems.append(f"check {where} fails with the solution put back: "
                                         f"{_error(trial)[0]}: {_error(trial)[1]}")
                 pending, checks = [], checks + 1
             elif error and error[0] in NOT_DONE:
@@ -404,6 +432,7 @@ def _require_torch(name):
 
 # The tour (00) has no exercises: its student version is the notebook without outputs, which
 # nbval already runs; only lessons with exercises are run as a learner meets them.
+@pytest.mark.course
 @pytest.mark.notebooks
 @pytest.mark.parametrize("path", [p for p in NOTEBOOKS if _with_exercises(p)], ids=lambda p: p.name)
 def test_student_version_as_a_learner_meets_it(path, student_dir):
@@ -415,14 +444,17 @@ def test_student_version_as_a_learner_meets_it(path, student_dir):
     assert not problems, f"{path.name}:\n" + "\n".join(problems)
 
 
+@pytest.mark.course
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_each_exercise_is_followed_by_its_check(path):
     """Each exercise code cell has a check cell after it, before the next exercise."""
-    kinds = [("exercise" if "exercise" in _tags(c) else "check" if "check" in _tags(c) else "")
-             for c in _read(path).cells if c.cell_type == "code"]
-    kinds = [k for k in kinds if k] + ["end"]
-    unchecked = [i for i, k in enumerate(kinds[:-1]) if k == "exercise" and kinds[i + 1] != "check"]
-    assert not unchecked, f"{path.name}: exercise(s) number {unchecked} (counted from 0) have no check after them"
+    cells = _read(path).cells
+    kinds = [(i, "exercise" if "exercise" in _tags(c) else "check" if "check" in _tags(c) else "")
+             for i, c in enumerate(cells) if c.cell_type == "code"]
+    kinds = [(i, k) for i, k in kinds if k] + [(None, "end")]
+    unchecked = [describe_cell(cells, i) for (i, k), (_, after) in zip(kinds, kinds[1:])
+                 if k == "exercise" and after != "check"]
+    assert not unchecked, f"{path.name}: no check cell after the exercise in {', '.join(unchecked)}"
 
 
 @pytest.mark.notebooks
@@ -455,15 +487,178 @@ def test_the_learner_check_finds_each_kind_of_design_fault(tmp_path):
     solved.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                      "language": "python"}
     problems, checks = _learner_problems(solved, make_student_notebook(solved), tmp_path)
-    expected = [r"cell 2 \(check\) raised NameError: name 'answer' is not defined; a check must",
-                r"cell 3 raised NameError: name 'answer'",
-                r"cell 5 \(check\) passes without the solution",
-                r"cell 7 \(check\) fails with the solution put back: ExerciseError: `z`",
-                r"cell 8 raised NameError: name 'z'",
-                r"cell 9 \(exercise\) raised ZeroDivisionError",
-                r"cell 10 \(check\) fails with the solution put back: ZeroDivisionError",
-                r"cell 11 raised NotImplementedError: it uses an exercise's answer"]
+    expected = [r"check cell 3 \(`print\(answer == 42\)`\) raised NameError: name 'answer' is not "
+                r"defined; a check must",
+                r"cell 4 \(`print\(answer \+ 1\)`\) raised NameError: name 'answer'",
+                r"check cell 6 \(`check_value\(\"one\", 1, namespace=\{\"one\": 1\}\)`\) passes without",
+                r"check cell 8 \(`check_value\(\"z\", 1\)`\) fails with the solution put back: "
+                r"ExerciseError: `z`",
+                r"cell 9 \(`print\(z\)`\) raised NameError: name 'z'",
+                r"exercise cell 10 \(`1 / 0`\) raised ZeroDivisionError",
+                r"check cell 11 \(`check_value\(\"w\", 1\)`\) fails with the solution put back: "
+                r"ZeroDivisionError",
+                r"cell 12 \(`print\(f\(\)\)`\) raised NotImplementedError: it uses an exercise's answer"]
     assert checks == 4
     assert len(problems) == len(expected), problems
     for pattern, problem in zip(expected, problems):
         assert re.match(pattern, problem), (pattern, problem)
+
+
+# ---------------------------------------------------------------- cell numbers, selection
+
+def test_describe_cell_counts_every_cell_from_1_as_jupyterlab_does(demo):
+    assert describe_cell(demo.cells, 0) == "cell 1 (`# Exercise demo`)"          # markdown counts
+    assert describe_cell(demo.cells, 3) == "cell 4 (`### BEGIN SOLUTION`)"
+    assert describe_cell(demo.cells, 7) == "cell 8 (`check_function(scale, [((np.array([1, 2]),), np.array([2,...`)"
+    raw = [{"cell_type": "code", "source": ["\n", "   \n", "  y = 2  \n", "z"]},
+           {"cell_type": "code", "source": "x" * 80}, {"cell_type": "markdown", "source": []}]
+    assert describe_cell(raw, 0) == "cell 1 (`y = 2`)"                         # first non-blank line
+    assert describe_cell(raw, 1) == f"cell 2 (`{'x' * 57}...`)"                # cut to 60 characters
+    assert describe_cell(raw, 2) == "cell 3 (empty)"
+
+
+def test_select_notebooks_by_name_with_or_without_suffix_or_path(tmp_path):
+    paths = [tmp_path / "01_a.ipynb", tmp_path / "02_b.ipynb"]
+    assert select_notebooks(paths) == paths and select_notebooks(paths, "") == paths
+    for name in ("02_b.ipynb", "02_b", "notebooks/02_b.ipynb"):
+        assert select_notebooks(paths, name) == [paths[1]]
+    with pytest.raises(ValueError, match=r"no notebook '03_c\.ipynb'; the notebooks are: 01_a\.ipynb, 02_b\.ipynb"):
+        select_notebooks(paths, "03_c")
+
+
+# ---------------------------------------------------------------- Run All goes on past exercises
+
+@pytest.mark.course
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.name)
+def test_run_on_tag_exactly_on_exercise_and_check_cells(path):
+    solved = _read(path)
+    assert not any(RUN_ON_TAG in _tags(c) for c in solved.cells), \
+        f"{path.name}: the solved notebook carries {RUN_ON_TAG!r}; only the builders add it"
+    graded = [i for i, c in enumerate(solved.cells)
+              if c.cell_type == "code" and {"exercise", "check"} & set(_tags(c))]
+    assert graded or path.name.startswith("00_")
+    for version in (make_student_notebook(solved), make_demo_notebook(solved), add_nbgrader_metadata(solved)):
+        tagged = [i for i, c in enumerate(version.cells) if RUN_ON_TAG in _tags(c)]
+        assert tagged == graded
+        assert all(_tags(version.cells[i])[:-1] == _tags(solved.cells[i]) for i in graded)  # appended
+
+
+def _run_all_like_jupyterlab(nb, workdir):
+    """Execute ``nb`` as Run All does: stop at the first error, except in cells tagged RUN_ON_TAG."""
+    from nbclient import NotebookClient
+
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=False,
+                   resources={"metadata": {"path": str(workdir)}}).execute()
+    return nb
+
+
+@pytest.mark.notebooks
+def test_run_all_goes_on_past_unfinished_exercises_and_each_says_so(tmp_path):
+    from nbclient.exceptions import CellExecutionError
+
+    student = make_student_notebook(_read(FIXTURE))
+    done = _run_all_like_jupyterlab(copy.deepcopy(student), tmp_path)
+    errors = {i: _error(c) for i, c in enumerate(done.cells) if c.cell_type == "code" and _error(c)}
+    # cell 6 only defines `scale` (its body raises when called, in the check cell 7)
+    assert {i: e[0] for i, e in errors.items()} == {3: "NotImplementedError", 4: "ExerciseNotDone",
+                                                    7: "ExerciseNotDone"}
+    assert "n_inputs" in errors[4][1] and "scale" in errors[7][1], errors  # says which, in words
+    assert done.cells[11].execution_count is not None and done.cells[11].outputs  # the last code cell ran
+    with pytest.raises(CellExecutionError, match="NotImplementedError"):  # without the tag: stops
+        _run_all_like_jupyterlab(_without_run_on_tag(student), tmp_path)
+
+
+# ---------------------------------------------------------------- the live-teaching version
+
+def test_demo_notebook_keeps_solutions_folded_and_shows_nothing_that_answers(demo):
+    live, student = make_demo_notebook(demo, "exercise_demo.ipynb"), make_student_notebook(demo)
+    assert len(live.cells) == len(demo.cells) and "widgets" not in live.metadata
+    for index, (cell, old, learner) in enumerate(zip(live.cells, demo.cells, student.cells)):
+        assert cell.id == old.id and _tags(cell) == _tags(learner), index  # the run-on tag too
+        folded = cell.metadata.get("jupyter", {}).get("source_hidden", False)
+        assert folded == ("exercise" in _tags(old)), index
+        if "exercise" in _tags(old):
+            assert cell.source == old.source and "### BEGIN SOLUTION" in cell.source   # solution kept
+        else:
+            assert cell.source == learner.source, index                      # checks: hidden tests out
+        assert "HIDDEN TESTS" not in cell.source
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, index
+        assert not {"execution", "scrolled", "collapsed"} & set(cell.metadata)
+    assert demo.cells[3].metadata.get("jupyter") is None                    # input not modified
+
+
+@pytest.mark.course
+def test_demo_folder_has_every_notebook_folded_and_large_font_settings(tmp_path):
+    out = tmp_path / "demo"
+    report = make_student_version(NOTEBOOKS_DIR, out, demo=True, only=ONLY)
+    assert sorted(p.name for p in out.glob("*.ipynb")) == [p.name for p in NOTEBOOKS]
+    assert not (out / "AUTHORING.md").exists()
+    exercises = 0
+    for path in NOTEBOOKS:
+        solved, live = _read(path), _read(out / path.name)
+        assert [c.id for c in live.cells] == [c.id for c in solved.cells], path.name
+        for old, cell in zip(solved.cells, live.cells):
+            if "exercise" in _tags(old):
+                exercises += 1
+                assert cell.metadata["jupyter"]["source_hidden"] is True, path.name
+                assert cell.source == old.source, path.name
+            assert "HIDDEN TESTS" not in cell.source and not cell.get("outputs"), path.name
+    assert exercises >= 2 * len([p for p in NOTEBOOKS if not p.name.startswith("00_")])
+    themes = out / DEMO_SETTINGS / "@jupyterlab" / "apputils-extension" / "themes.jupyterlab-settings"
+    assert json.loads(themes.read_text()) == {"overrides": DEMO_FONTS}
+    assert int(DEMO_FONTS["code-font-size"].rstrip("px")) >= 18
+    assert themes in report["written"]
+
+
+def _make(*args):
+    """``make ARGS`` in the repository, without what a calling make passes down (MAKEFLAGS holds
+    its command-line variables, e.g. NB=...) or the notebook selection of a quick check."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "NB") and not k.startswith("CNNLAB_NOTEBOOK")}
+    return subprocess.run(["make", *args], cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
+
+
+def test_make_demo_builds_with_the_module_and_opens_lab_on_demo_settings():
+    done = _make("-n", "demo")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.replace("\\\n", " ").splitlines()
+    build = [line for line in lines if "cnnlab.student" in line]
+    assert build and "notebooks demo --demo" in build[0]
+    lab = next(line for line in lines if "jupyterlab" in line)
+    assert f"--LabApp.user_settings_dir={ROOT}/demo/{DEMO_SETTINGS} " in lab
+    assert f"--ServerApp.root_dir={ROOT}/demo " in lab
+    assert lines.index(build[0]) < lines.index(lab)
+
+
+# ---------------------------------------------------------------- resetting one notebook
+
+def test_only_one_notebook_is_rewritten_and_the_old_one_backed_up(tmp_path, capsys):
+    src, out = _course(tmp_path), tmp_path / "practice"
+    nbformat.write(_read(FIXTURE), src / "02_other.ipynb")
+    make_student_version(src, out)
+    for name in ("01_demo.ipynb", "02_other.ipynb"):
+        work = _read(out / name)
+        work.cells[3].source = "n_inputs = 784"  # the learner's answers
+        nbformat.write(work, out / name)
+    (out / "photo.txt").write_text("changed by the learner")
+    assert main([str(src), str(out), "--only", "01_demo", "--backup"]) == 0
+    printed = capsys.readouterr().out
+    assert "saved" in printed and "01_demo.ipynb.bak" in printed
+    assert _read(out / "01_demo.ipynb").cells[3].source == EXPECTED[3]           # reset
+    assert _read(out / "01_demo.ipynb.bak").cells[3].source == "n_inputs = 784"  # kept aside
+    assert _read(out / "02_other.ipynb").cells[3].source == "n_inputs = 784"     # untouched
+    assert (out / "photo.txt").read_text() == "changed by the learner"
+    assert main([str(src), str(out), "--only", "09_missing.ipynb"]) == 1
+    assert "no notebook '09_missing.ipynb'" in capsys.readouterr().err
+
+
+def test_make_reset_and_demo_reset_call_the_module_for_one_notebook():
+    for target, folder, extra in (("reset", "practice", "--backup"), ("demo-reset", "demo", "--demo")):
+        done = _make("-n", target, "NB=03_padding_and_stride.ipynb")
+        assert done.returncode == 0, done.stderr
+        line = next(line for line in done.stdout.splitlines() if "cnnlab.student" in line)
+        assert f"notebooks {folder} " in line and "--only 03_padding_and_stride.ipynb" in line
+        assert extra in line
+    done = _make("reset")  # without NB: a usage message, nothing written
+    assert done.returncode != 0 and "NB=" in done.stdout + done.stderr

@@ -61,14 +61,23 @@ def _write_json(path, data):
 class LabServer:
     """A running JupyterLab: ``url``, ``root`` (the temporary root) and ``stop()``."""
 
-    def __init__(self, notebooks):
+    def __init__(self, notebooks, settings_dir=None):
+        """``notebooks``: files copied into the root, or a folder copied as the root (``make
+        demo``'s demo/); ``settings_dir``: a user settings folder for Lab, as make demo passes
+        it (``--LabApp.user_settings_dir``), relative to the root; the default is the isolated
+        HOME's."""
         self.tmp = Path(tempfile.mkdtemp(prefix="cnnlab-lab-"))
         self.root = self.tmp / "root"
         home = self.tmp / "home"
-        self.root.mkdir()
-        for nb in notebooks:
-            shutil.copy(nb, self.root / Path(nb).name)
-        settings = home / ".jupyter" / "lab" / "user-settings" / "@jupyterlab"
+        if isinstance(notebooks, (str, Path)) and Path(notebooks).is_dir():
+            shutil.copytree(notebooks, self.root)
+        else:
+            self.root.mkdir()
+            for nb in notebooks:
+                shutil.copy(nb, self.root / Path(nb).name)
+        user_settings = (self.root / settings_dir if settings_dir else
+                         home / ".jupyter" / "lab" / "user-settings")
+        settings = user_settings / "@jupyterlab"
         # No news toast over the screenshots; every cell in the DOM (no virtual scrolling).
         _write_json(settings / "apputils-extension" / "notification.jupyterlab-settings",
                     {"fetchNews": "false", "checkForUpdates": False})
@@ -83,6 +92,8 @@ class LabServer:
                "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=", "--ServerApp.password=",
                f"--ServerApp.root_dir={self.root}", "--LabApp.expose_app_in_browser=True",
                "--ServerApp.port_retries=0"]
+        if settings_dir:
+            cmd.append(f"--LabApp.user_settings_dir={user_settings}")
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             cmd.append("--allow-root")
         self.log = open(self.tmp / "server.log", "wb")
@@ -131,6 +142,12 @@ class LabServer:
                 self.proc.wait(timeout=5)
         self.log.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def lab_server():
+    """The `LabServer` class, for modules that start their own (conftest is no importable module)."""
+    return LabServer
 
 
 @pytest.fixture(scope="module")
