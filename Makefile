@@ -18,7 +18,7 @@ PORT   ?= 8888
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install lab test test-fast torch execute student practice bench clean help
+.PHONY: install lab lint test test-fast torch execute student practice bench clean help wheel-check
 .PHONY: demo demo-reset reset check-notebook
 
 help:
@@ -26,6 +26,9 @@ help:
 	@echo "make practice   your own copies with the exercises blank, in practice/ (never overwritten)"
 	@echo "make test       run every test: library, doctests, notebooks (nbval), browser"
 	@echo "make test-fast  library tests and doctests only"
+	@echo "make lint       the linter alone (make test runs it first)"
+	@echo "make wheel-check build the wheel, install it non-editable in a fresh venv, run a lesson"
+	@echo "make lock       re-pin requirements/*.lock.txt and environment.yml from .venv (UPGRADE=1: newest)"
 	@echo "make torch      add PyTorch (lesson 14 only; TORCH=torch==2.13.0 pins a version)"
 	@echo "make execute    re-run every notebook top to bottom and store its outputs"
 	@echo "                (one notebook: make execute NB=02_convolution.ipynb)"
@@ -78,7 +81,11 @@ lab: $(STAMP)
 	$(BIN)/python -m jupyterlab --ServerApp.ip=127.0.0.1 --port=$(PORT) \
 		--ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks $(ROOT_FLAG)
 
-test: $(STAMP)
+# The linter (ruff: pycodestyle, pyflakes, bugbear, import order; settings in pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: $(STAMP) lint
 	@if [ "$$CNNLAB_REQUIRE_TORCH" != 1 ] && ! $(BIN)/python -c "import torch" 2>/dev/null; then \
 		echo "PyTorch is not installed: lesson 14 is not run (make torch installs it)"; \
 		skip="--ignore=$(NEEDS_TORCH)"; fi; \
@@ -126,15 +133,21 @@ reset: $(STAMP)
 	@test -n "$(NB)" || { echo "usage: make reset NB=03_padding_and_stride.ipynb (a notebook in practice/)"; exit 2; }
 	$(BIN)/python -m cnnlab.student notebooks practice --only $(NB) --backup
 
-# One notebook, in seconds: the tests of tests/test_notebooks.py and tests/test_student.py that take
+# One notebook, in seconds: the tests of test_notebooks.py, test_student.py and test_grading.py that take
 # a notebook run for NB only (CNNLAB_NOTEBOOK), the course-wide ones as always, and nbval on NB.
 # CNNLAB_NOTEBOOKS_DIR=DIR checks DIR/NB instead (a scratch copy of the course).
 NB_DIR = $(or $(CNNLAB_NOTEBOOKS_DIR),notebooks)
 check-notebook: $(STAMP)
 	@test -n "$(NB)" || { echo "usage: make check-notebook NB=03_padding_and_stride.ipynb"; exit 2; }
 	CNNLAB_NOTEBOOK=$(notdir $(NB)) CNNLAB_NOTEBOOKS_DIR=$(NB_DIR) $(ONE_THREAD) $(BIN)/python -m pytest \
-		-q -m course tests/test_notebooks.py tests/test_student.py $(NB_DIR)/$(notdir $(NB)) \
+		-q -m course tests/test_notebooks.py tests/test_student.py tests/test_grading.py \
+		$(NB_DIR)/$(notdir $(NB)) \
 		--nbval --nbval-current-env --nbval-cell-timeout=300
+
+# What JupyterHub and `pip install .` users get (CI runs it after make test); needs the package
+# registry or pip's cache for the fresh environment. LESSON=NN_name.ipynb picks the lesson.
+wheel-check: $(STAMP)
+	PYTHON=$(PYTHON) bash .ci/wheel-check $(LESSON)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/conv_speed.py

@@ -135,7 +135,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=5, help="passes over each control's values")
     args = parser.parse_args(argv)
     text = run_in_kernel(f"REPEATS = {args.repeats}\n" + KERNEL_CODE)
-    line = next(l for l in text.splitlines() if l.startswith("RESULTS"))
+    line = next(row for row in text.splitlines() if row.startswith("RESULTS"))
     results = json.loads(line[len("RESULTS"):])
 
     def median(xs):

@@ -10,17 +10,30 @@ Shapes: N batch, C channels, H, W height and width, F filters, KH, KW kernel siz
 OH, OW output size. Batches are (N, C, H, W), filters (F, C, KH, KW).
 """
 
+from . import models  # noqa: F401  (LeNet-5, VGG-16, ResNet-18 builders: cl.models.vgg16())
 from .activations import relu, relu_backward, sigmoid, softmax, tanh
 from .convolution import conv2d, conv2d_backward, convolve2d, correlate2d, output_size, pad2d
 from .dense import flatten, linear, linear_backward
 from .images import to_image, to_nchw
-from .layers import (AvgPool2D, BatchNorm1D, BatchNorm2D, Conv2D, Dropout, Flatten,
-                     GlobalAvgPool2D, Linear, MaxPool2D, ReLU, Residual, Sequential, count_macs,
-                     count_params)
+from .layers import (
+    AvgPool2D,
+    BatchNorm1D,
+    BatchNorm2D,
+    Conv2D,
+    Dropout,
+    Flatten,
+    GlobalAvgPool2D,
+    Linear,
+    MaxPool2D,
+    ReLU,
+    Residual,
+    Sequential,
+    count_macs,
+    count_params,
+)
 from .losses import cross_entropy
 from .pooling import avg_pool2d, max_pool2d, pool2d, pool2d_backward, sum_pool2d
 from .receptive import receptive_field
-from . import models  # LeNet-5, VGG-16, ResNet-18 builders: cl.models.vgg16()
 
 __version__ = "0.1.0"
 

@@ -169,7 +169,7 @@ def field_taps(rf, axis):
     """Offsets, from the field's first pixel, of the input pixels the last layer's output really
     sees along ``axis`` (dilation leaves holes): a sorted int array."""
     taps = np.zeros(1, dtype=int)
-    for k, s, d, j in zip(rf.kernel[1:], rf.stride[1:], rf.dilation[1:], rf.jump[:-1]):
+    for k, d, j in zip(rf.kernel[1:], rf.dilation[1:], rf.jump[:-1]):
         if k is None:
             continue
         steps = np.arange(k[axis]) * d[axis] * j[axis]
@@ -200,10 +200,10 @@ def receptive_state(layers, image_hw):
 def receptive_formula(rf):
     """The rule with each layer's numbers (rows axis), one line per layer, and plain text."""
     lines = ["r\u2080 = 1, j\u2080 = 1"]
-    for l in range(1, len(rf)):
-        k, s, d = rf.kernel[l][0], rf.stride[l][0], rf.dilation[l][0]
-        r0, j0, r, j = rf.size[l - 1][0], rf.jump[l - 1][0], rf.size[l][0], rf.jump[l][0]
-        lines.append(f"layer {l}: r = {r0} + ({k} \u2212 1)\u00b7{d}\u00b7{j0} = {r},  "
+    for n in range(1, len(rf)):
+        k, s, d = rf.kernel[n][0], rf.stride[n][0], rf.dilation[n][0]
+        r0, j0, r, j = rf.size[n - 1][0], rf.jump[n - 1][0], rf.size[n][0], rf.jump[n][0]
+        lines.append(f"layer {n}: r = {r0} + ({k} \u2212 1)\u00b7{d}\u00b7{j0} = {r},  "
                      f"j = {j0}\u00b7{s} = {j}")
     return lines
 

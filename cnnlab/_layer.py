@@ -210,7 +210,7 @@ def _check_unique(func, named_layers):
             if id(inner) in seen:
                 raise ValueError(
                     f"{func}: the same {inner.name} object is used twice (as layer "
-                    f"{seen[id(inner)]} and as layer {path}); a layer remembers its last input for backward, so one object "
-                    f"cannot appear twice in a model (weight sharing is not supported). Use a "
+                    f"{seen[id(inner)]} and as layer {path}); a layer remembers its last input for "
+                    f"backward, so one object cannot appear twice in a model (weight sharing is not supported). Use a "
                     f"separate layer, e.g. {inner.name}(...) again or copy.deepcopy(layer)")
             seen[id(inner)] = path

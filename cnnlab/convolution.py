@@ -15,7 +15,8 @@ path (im2col and one matrix product, with its backward pass) is in ``cnnlab._con
 
 import numpy as np
 
-from . import _conv_fast, _validation as v
+from . import _conv_fast
+from . import _validation as v
 
 __all__ = ["output_size", "pad2d", "correlate2d", "convolve2d", "conv2d", "conv2d_backward"]
 

@@ -17,8 +17,20 @@ recognition" (ResNet).
 import numpy as np
 
 from . import _validation as v
-from .layers import (AvgPool2D, BatchNorm2D, Conv2D, Flatten, GlobalAvgPool2D, Linear, MaxPool2D,
-                     ReLU, Residual, Sequential, _rng, count_params)
+from .layers import (
+    AvgPool2D,
+    BatchNorm2D,
+    Conv2D,
+    Flatten,
+    GlobalAvgPool2D,
+    Linear,
+    MaxPool2D,
+    ReLU,
+    Residual,
+    Sequential,
+    _rng,
+    count_params,  # noqa: F401  (the doctests below use it)
+)
 
 __all__ = ["VGG16_CONFIG", "RESNET18_STAGES", "lenet5", "vgg_block", "vgg16", "basic_block",
            "resnet18"]
@@ -206,8 +218,9 @@ def resnet18(num_classes=1000, rng=None, dtype=np.float32):
     """ResNet-18 (He et al., 2016) for (3, 224, 224) inputs.
 
     Stem: conv 7 x 7, 64 channels, stride 2, padding 3 (no bias) -> `BatchNorm2D` -> ReLU ->
-    3 x 3 max pooling with stride 2 and padding 1 (224 -> 112 -> 56); four stages of two `basic_block` s (`RESNET18_STAGES`: 64, 128,
-    256, 512 channels on 56, 28, 14, 7 pixels); `GlobalAvgPool2D`; dense 512 -> ``num_classes``.
+    3 x 3 max pooling with stride 2 and padding 1 (224 -> 112 -> 56); four stages of two
+    `basic_block` s (`RESNET18_STAGES`: 64, 128, 256, 512 channels on 56, 28, 14, 7 pixels);
+    `GlobalAvgPool2D`; dense 512 -> ``num_classes``.
     With 1,000 classes it has 11,689,512 parameters (including the batch norms' gammas and
     betas; their running statistics are not parameters), the published total, and 1.81 G MACs
     per image counted as in `count_macs`.

@@ -31,7 +31,9 @@ def test_mnist_split_is_fixed_disjoint_and_stratified():
     assert X.dtype == np.uint8 and y.dtype == np.int64 and X.max() == 255 and X.min() == 0
     assert np.bincount(y).tolist() == [400] * 10 and np.bincount(yt).tolist() == [100] * 10
     # train + test is everything, each image once, with its own label
-    rows = lambda a, b: sorted(bytes(img) + bytes([lab]) for img, lab in zip(a, b))
+    def rows(a, b):
+        return sorted(bytes(img) + bytes([lab]) for img, lab in zip(a, b))
+
     assert rows(np.concatenate([X, Xt]), np.concatenate([y, yt])) == rows(Xa, ya)
     X2, _ = data.load_mnist("train")
     np.testing.assert_array_equal(X, X2)

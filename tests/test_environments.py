@@ -14,11 +14,11 @@ import json
 import os
 import re
 import sys
-import tomllib
 from importlib import metadata
 from pathlib import Path
 
 import pytest
+import tomllib
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
@@ -103,8 +103,8 @@ def notebook_sources():
             if cell["cell_type"] == "code":
                 src = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
                 # IPython magics and shell lines are not Python
-                src = "\n".join("" if l.lstrip().startswith(("%", "!")) else l
-                                for l in src.splitlines())
+                src = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                                for line in src.splitlines())
                 yield f"{path.name} cell {i + 1}", src
 
 
@@ -190,10 +190,10 @@ def test_the_locks_and_environment_yml_agree():
 
 def test_environment_yml_can_be_built_by_binder_before_the_code_is_copied():
     text = (ROOT / "environment.yml").read_text(encoding="utf-8")
-    lines = [l.split("#", 1)[0].strip() for l in text.splitlines()]
+    lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
     # repo2docker builds environment.yml alone (cached across code changes) unless it refers to
     # local files; cnnlab itself is postBuild's job
-    assert not [l for l in lines if re.match(r"^- (-e|-r|-c|--editable|--requirement|\.)", l)]
+    assert not [line for line in lines if re.match(r"^- (-e|-r|-c|--editable|--requirement|\.)", line)]
     assert "- python=3.11" in lines and "- pip" in lines
     post = ROOT / "postBuild"
     assert os.access(post, os.X_OK)

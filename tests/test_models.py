@@ -159,14 +159,14 @@ def test_lenet5_matches_torch_and_computes_the_same_scores():
 
 def test_lenet5_avg_pool_and_seeding():
     a, b = models.lenet5(rng=3, pool="avg"), models.lenet5(rng=3, pool="avg")
-    assert [l.name for l in a][2] == "AvgPool2D"
+    assert [layer.name for layer in a][2] == "AvgPool2D"
     assert all(np.array_equal(a.params[k], b.params[k]) for k in a.params)
     assert not np.array_equal(a.params["0.W"], models.lenet5(rng=4).params["0.W"])
 
 
 def test_vgg_block_shapes_and_counts():
     block = models.vgg_block(3, 8, 3, rng=0)
-    assert [l.name for l in block] == ["Conv2D", "ReLU"] * 3 + ["MaxPool2D"]
+    assert [layer.name for layer in block] == ["Conv2D", "ReLU"] * 3 + ["MaxPool2D"]
     assert block.output_shape((3, 10, 10)) == (8, 5, 5)
     assert cl.count_params(block) == (27 + 1) * 8 + 2 * (72 + 1) * 8
 

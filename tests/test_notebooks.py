@@ -79,7 +79,8 @@ def test_top_and_bottom_links_goals_and_time(path):
     name = path.name
     assert first.startswith(f"# {name[:2]} "), f"{name}: the first markdown cell starts with '# {name[:2]} Title'"
     assert re.search(r"^\*About \d+ minutes\b[^*\n]*\*", first, re.M), \
-        f"{name}: the first cell needs a line starting '*About N minutes.*' (measured: a careful read plus the exercises)"
+        (f"{name}: the first cell needs a line starting '*About N minutes.*' "
+         "(measured: a careful read plus the exercises)")
     assert re.search(r"\*\*Learning goals\.\*\*", first) and re.search(r"^1\. ", first, re.M), \
         f"{name}: the first cell needs '**Learning goals.** After this notebook you can' and a numbered list"
     for other in set(re.findall(r"\]\((\d\d_[a-z0-9_]+\.ipynb)\)", "\n".join(_src(c) for c in markdown))):

@@ -100,7 +100,8 @@ def test_the_quick_check_catches_a_broken_rule_in_that_notebook(tmp_path):
 def _guide_blocks():
     """The markdown, exercise and check cells of the guide's worked example (its steps 2-4)."""
     text = GUIDE.read_text()
-    section = text[text.index("## Change an exercise, or add one, end to end"):text.index("## The rules the tests enforce")]
+    start = text.index("## Change an exercise, or add one, end to end")
+    section = text[start:text.index("## The rules the tests enforce")]
     blocks = re.findall(r"^ *```(markdown|python)\n(.*?)^ *```", section, re.S | re.M)
     kinds = [kind for kind, _ in blocks]
     assert kinds[:3] == ["markdown", "python", "python"], kinds

@@ -24,9 +24,20 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cnnlab.student import (CODE_STUB, DEMO_FONTS, DEMO_SETTINGS, RUN_ON_TAG, TEXT_STUB,
-                            add_nbgrader_metadata, describe_cell, main, make_demo_notebook,
-                            make_student_notebook, make_student_version, select_notebooks)
+from cnnlab.student import (
+    CODE_STUB,
+    DEMO_FONTS,
+    DEMO_SETTINGS,
+    RUN_ON_TAG,
+    TEXT_STUB,
+    add_nbgrader_metadata,
+    describe_cell,
+    main,
+    make_demo_notebook,
+    make_student_notebook,
+    make_student_version,
+    select_notebooks,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "exercise_demo.ipynb"
@@ -142,9 +153,12 @@ BAD = [
      r"bad\.ipynb, cell 2 \(`[^`]+`\): line 2 opens .* inside another region"),
     ("### BEGIN SOLUTION\nx = 1\n### END SOLUTION", [], r"bad\.ipynb, cell 2 \(`[^`]+`\): .* not tagged 'exercise'"),
     ("x = 1", ["exercise"], r"bad\.ipynb, cell 2 \(`[^`]+`\): tagged 'exercise' but has no"),
-    ("ok()\n### BEGIN HIDDEN TESTS\nmore()", ["check"], r"bad\.ipynb, cell 2 \(`[^`]+`\): .*HIDDEN TESTS` has no matching"),
-    ("ok()\n### END HIDDEN TESTS", ["check"], r"bad\.ipynb, cell 2 \(`[^`]+`\): line 2 has `### END HIDDEN TESTS`"),
-    ("### BEGIN HIDDEN TESTS\nmore()\n### END HIDDEN TESTS", [], r"bad\.ipynb, cell 2 \(`[^`]+`\): .* not tagged 'check'"),
+    ("ok()\n### BEGIN HIDDEN TESTS\nmore()", ["check"],
+     r"bad\.ipynb, cell 2 \(`[^`]+`\): .*HIDDEN TESTS` has no matching"),
+    ("ok()\n### END HIDDEN TESTS", ["check"],
+     r"bad\.ipynb, cell 2 \(`[^`]+`\): line 2 has `### END HIDDEN TESTS`"),
+    ("### BEGIN HIDDEN TESTS\nmore()\n### END HIDDEN TESTS", [],
+     r"bad\.ipynb, cell 2 \(`[^`]+`\): .* not tagged 'check'"),
 ]
 
 

@@ -18,7 +18,6 @@ else:
 import cnnlab as cl  # noqa: E402
 
 
-
 def _t(a, grad=False):
     return torch.tensor(np.asarray(a), dtype=torch.float64, requires_grad=grad)
 

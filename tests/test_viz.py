@@ -333,6 +333,7 @@ def test_plot_history_draws_both_curves_honestly_labelled():
     np.testing.assert_array_equal(train.get_xdata(), [1, 2, 3])
     np.testing.assert_array_equal(train.get_ydata(), HISTORY["loss"])
     np.testing.assert_array_equal(val.get_ydata(), HISTORY["val_loss"])
+    np.testing.assert_array_equal(train_acc.get_ydata(), HISTORY["accuracy"])
     np.testing.assert_array_equal(val_acc.get_ydata(), HISTORY["val_accuracy"])
     assert [t.get_text() for t in fig.legends[0].get_texts()] == [
         "training (averaged during the epoch)", "test"]

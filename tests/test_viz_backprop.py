@@ -97,7 +97,8 @@ def test_conv_backward_numbers_equal_scipy_and_conv2d(shape, kshape):
 
 
 def test_conv_backward_rejects_a_dout_of_the_wrong_shape():
-    with pytest.raises(ValueError, match=r"show_conv_backward: dout must have the output's shape .* \(2, 2\), got \(3, 3\)"):
+    match = r"show_conv_backward: dout must have the output's shape .* \(2, 2\), got \(3, 3\)"
+    with pytest.raises(ValueError, match=match):
         viz.show_conv_backward(np.zeros((4, 4)), np.zeros((3, 3)), np.zeros((3, 3)))
     with pytest.raises(ValueError, match="show_conv_backward: w must be 2-D"):
         viz.show_conv_backward(np.zeros((4, 4)), np.zeros((1, 3, 3)), np.zeros((2, 2)))

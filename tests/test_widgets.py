@@ -489,8 +489,9 @@ def test_signed_feature_map_is_drawn_on_a_diverging_map_centred_on_zero():
     ex = widgets.conv_explorer(flat, kernel="sobel x", padding=1)
     # zero response inside, non-zero only at the zero-padded border: the middle is white (0)
     rgb = ex.panels[2].image.value
-    from PIL import Image
     import io
+
+    from PIL import Image
     middle = np.asarray(Image.open(io.BytesIO(rgb)).convert("RGB"))[32, 32]
     assert np.all(middle > 230), middle
 
@@ -605,8 +606,8 @@ def test_softmax_explorer_rejects_bad_arguments(kwargs, match, exc):
 # ---------------------------------------------------------------- gradient-descent explorer
 def _train_with_cnnlab(lr, momentum, steps):
     """Lesson 08's loop with real cnnlab layers: full batch, MSE, SGD (the reference)."""
-    from cnnlab.train import SGD
     from cnnlab._explore_learning import lesson08_patches
+    from cnnlab.train import SGD
 
     patches, targets, _ = lesson08_patches()
     layer = cl.Conv2D(1, 1, 3, rng=0)

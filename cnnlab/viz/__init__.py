@@ -26,8 +26,15 @@ from .kernels import KERNEL_NAMES, get_kernel
 from .learning import gradient_descent_explorer, receptive_field_explorer, softmax_explorer
 from .plots import color_limits, new_figure, show_feature_maps, show_filters, show_image, show_matrix
 from .training import confusion_matrix, plot_confusion, plot_history
-from .twins import (arithmetic_explorer, conv_explorer, conv_stepper, feature_map_explorer,
-                    flip_explorer, param_counter, pooling_explorer)
+from .twins import (
+    arithmetic_explorer,
+    conv_explorer,
+    conv_stepper,
+    feature_map_explorer,
+    flip_explorer,
+    param_counter,
+    pooling_explorer,
+)
 
 __all__ = ["show_image", "show_matrix", "show_feature_maps", "show_filters", "new_figure",
            "color_limits", "get_kernel", "KERNEL_NAMES",
@@ -37,4 +44,5 @@ __all__ = ["show_image", "show_matrix", "show_feature_maps", "show_filters", "ne
            "softmax_explorer", "gradient_descent_explorer", "receptive_field_explorer"]
 
 from .backprop import show_backprop_graph, show_conv_backward, show_pool_backward  # noqa: E402
+
 __all__ += ["show_backprop_graph", "show_conv_backward", "show_pool_backward"]

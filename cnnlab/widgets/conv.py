@@ -9,8 +9,7 @@ from .. import _display as D
 from .. import _explore as C
 from ..viz.kernels import KERNEL_NAMES, get_kernel
 from . import _raster as R
-from ._base import (Explorer, Panel, as_display_array, int_slider, integer, kernel_arg, one_of,
-                    toggle)
+from ._base import Explorer, Panel, as_display_array, int_slider, integer, kernel_arg, one_of, toggle
 
 __all__ = ["conv_explorer", "ConvExplorer", "output_display"]
 

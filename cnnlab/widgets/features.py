@@ -42,9 +42,9 @@ class FeatureMapExplorer(Explorer):
         self.labels = labels
         shape = tuple(images.shape[1:])
         options = []
-        for i, l in enumerate(model.layers):
-            shape = l.output_shape(shape)
-            options.append((f"{i}: {l.name} {shape}", i))
+        for i, layer_i in enumerate(model.layers):
+            shape = layer_i.output_shape(shape)
+            options.append((f"{i}: {layer_i.name} {shape}", i))
         controls = {
             "image": int_slider("image", 0, 0, len(images) - 1),
             "layer": W.Dropdown(options=options, value=layer, description="layer",

@@ -8,8 +8,7 @@ from .. import _display as D
 from .. import _explore as C
 from .._explore import MODES
 from . import _raster as R
-from ._base import (Explorer, Panel, as_display_array, int_slider, integer, one_of,
-                    small_matrix, toggle)
+from ._base import Explorer, Panel, as_display_array, int_slider, integer, one_of, small_matrix, toggle
 
 __all__ = ["pooling_explorer", "PoolingExplorer", "window_boxes", "MODES"]
 

@@ -12,8 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cnnlab.student import (DEMO_FONTS, DEMO_SETTINGS, RUN_ON_TAG, make_student_notebook,
-                            make_student_version)
+from cnnlab.student import DEMO_FONTS, DEMO_SETTINGS, RUN_ON_TAG, make_student_notebook, make_student_version
 
 REPO = Path(__file__).resolve().parents[2]
 
