@@ -77,8 +77,12 @@ ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 # Lesson 14 needs PyTorch: without it (and unless CNNLAB_REQUIRE_TORCH=1, as in CI) it is left out.
 NEEDS_TORCH := notebooks/14_cnnlab_to_pytorch.ipynb
 
+# JupyterLab as learners see it: nbgrader (in .venv for the tests and for grading) has its teacher
+# menus and formgrader switched off by the configuration in tools/learner-jupyter (its README).
+LEARNER_LAB := JUPYTER_CONFIG_PATH=$(CURDIR)/tools/learner-jupyter
+
 lab: $(STAMP)
-	$(BIN)/python -m jupyterlab --ServerApp.ip=127.0.0.1 --port=$(PORT) \
+	$(LEARNER_LAB) $(BIN)/python -m jupyterlab --ServerApp.ip=127.0.0.1 --port=$(PORT) \
 		--ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks $(ROOT_FLAG)
 
 # The linter (ruff: pycodestyle, pyflakes, bugbear, import order; settings in pyproject.toml).
@@ -111,7 +115,7 @@ student: $(STAMP)
 # Self-paced learners: try each exercise in practice/ first; notebooks/ holds the solutions.
 practice: $(STAMP)
 	$(BIN)/python -m cnnlab.student notebooks practice --keep-existing
-	$(BIN)/python -m jupyterlab --ServerApp.ip=127.0.0.1 --port=$(PORT) \
+	$(LEARNER_LAB) $(BIN)/python -m jupyterlab --ServerApp.ip=127.0.0.1 --port=$(PORT) \
 		--ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/practice $(ROOT_FLAG)
 
 # Teaching live: demo/ is rebuilt from notebooks/ every time (a demo starts clean); JupyterLab reads
@@ -123,7 +127,7 @@ DEMO_LAB := --LabApp.user_settings_dir=$(CURDIR)/$(DEMO)/.lab-settings \
 demo: $(STAMP)
 	rm -rf $(DEMO)
 	$(BIN)/python -m cnnlab.student notebooks $(DEMO) --demo
-	$(BIN)/python -m jupyterlab --ServerApp.ip=127.0.0.1 --port=$(PORT) $(DEMO_LAB) \
+	$(LEARNER_LAB) $(BIN)/python -m jupyterlab --ServerApp.ip=127.0.0.1 --port=$(PORT) $(DEMO_LAB) \
 		--ServerApp.root_dir=$(CURDIR)/$(DEMO) --LabApp.default_url=/lab/tree/$(or $(NB),) $(ROOT_FLAG)
 
 demo-reset: $(STAMP)

@@ -198,3 +198,57 @@ def test_environment_yml_can_be_built_by_binder_before_the_code_is_copied():
     post = ROOT / "postBuild"
     assert os.access(post, os.X_OK)
     assert "pip install --no-deps" in post.read_text(encoding="utf-8")
+
+
+LEARNER_JUPYTER = ROOT / "tools" / "learner-jupyter"
+
+
+def _nbgrader_installed():
+    try:
+        metadata.distribution("nbgrader")
+    except metadata.PackageNotFoundError:
+        if os.environ.get("CNNLAB_REQUIRE_NBGRADER") == "1":
+            pytest.fail("nbgrader is not installed (CNNLAB_REQUIRE_NBGRADER=1): make install")
+        pytest.skip("nbgrader is not installed (make install puts it in .venv)")
+
+
+def _labextension_states(env):
+    """``{extension: "enabled" | "disabled"}`` as `jupyter labextension list` reports them."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-m", "jupyter", "labextension", "list"],
+                         capture_output=True, text=True, env=env, check=True)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", out.stdout + out.stderr)
+    return dict(re.findall(r"^\s+(\S+) v\S+ (enabled|disabled)", text, re.M))
+
+
+def test_make_lab_hides_nbgrader_from_learners():
+    """`make lab`, `practice` and `demo` run from .venv, which holds nbgrader for the tests: the
+    learners' configuration switches off every piece of nbgrader's user interface there."""
+    import subprocess
+
+    _nbgrader_installed()
+    for target in ("lab", "practice", "demo"):
+        recipe = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True,
+                                text=True, check=True).stdout
+        launch = [line for line in recipe.splitlines() if "-m jupyterlab" in line]
+        assert launch and all(f"JUPYTER_CONFIG_PATH={LEARNER_JUPYTER}" in line for line in launch), \
+            f"make {target} must start JupyterLab with the learners' configuration:\n{recipe}"
+
+    env = {k: v for k, v in os.environ.items() if k not in ("JUPYTER_CONFIG_PATH", "JUPYTER_CONFIG_DIR")}
+    env["JUPYTER_CONFIG_DIR"] = str(ROOT / "build" / "no-user-jupyter-config")
+    plain = _labextension_states(env)
+    nbgrader_ui = sorted(name for name in plain if "nbgrader" in name)
+    assert nbgrader_ui and all(plain[name] == "enabled" for name in nbgrader_ui), plain
+    learner = _labextension_states({**env, "JUPYTER_CONFIG_PATH": str(LEARNER_JUPYTER)})
+    assert {name: learner[name] for name in nbgrader_ui} == dict.fromkeys(nbgrader_ui, "disabled")
+
+    # Every server extension nbgrader enables in the environment is switched off again.
+    enabled = {}
+    for path in (Path(sys.prefix) / "etc" / "jupyter" / "jupyter_server_config.d").glob("*.json"):
+        for name, on in json.loads(path.read_text())["ServerApp"]["jpserver_extensions"].items():
+            if name.startswith("nbgrader") and on:
+                enabled[name] = False
+    assert enabled, "nbgrader enables no server extension here: the check below would be empty"
+    ours = json.loads((LEARNER_JUPYTER / "jupyter_server_config.json").read_text())
+    assert {k: v for k, v in ours["ServerApp"]["jpserver_extensions"].items() if k in enabled} == enabled
