@@ -34,11 +34,19 @@ import numpy as np
 __all__ = ["ExerciseNotDone", "ExerciseError", "check_value", "check_function", "check_that", "hint"]
 
 
-class ExerciseNotDone(NotImplementedError):
+class _MessageOnly:
+    """In a notebook, show the message alone: the traceback through this module's checks would
+    only push what the learner needs (and a graded student's feedback) below the fold."""
+
+    def _render_traceback_(self):  # IPython shows these lines instead of the traceback
+        return [f"{type(self).__name__}: {self}"]
+
+
+class ExerciseNotDone(_MessageOnly, NotImplementedError):
     """The exercise has not been answered yet."""
 
 
-class ExerciseError(AssertionError):
+class ExerciseError(_MessageOnly, AssertionError):
     """The exercise has an answer, but it is not right yet."""
 
 

@@ -179,3 +179,25 @@ def test_check_that_with_a_callable_reports_its_crash_and_not_done():
     with pytest.raises(ExerciseNotDone, match="not implemented yet"):
         check_that(todo, "anything")
     check_that(lambda: 1 + 1 == 2, "arithmetic")
+
+
+def test_a_failed_check_shows_its_message_without_a_traceback_in_a_notebook():
+    """What a learner (and nbgrader's feedback) sees: the message, not frames of exercises.py."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("from cnnlab.exercises import check_value\nanswer = 3"),
+        nbformat.v4.new_code_cell('check_value("answer", 4, hint="count again")'),
+        nbformat.v4.new_code_cell('check_value("missing", 4)'),
+        nbformat.v4.new_code_cell('raise ValueError("an ordinary error")'),
+    ])
+    for cell in nb.cells[1:]:
+        cell.metadata["tags"] = ["raises-exception"]
+    NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+    wrong, missing, ordinary = (cell.outputs[0] for cell in nb.cells[1:])
+    assert wrong.ename == "ExerciseError" and missing.ename == "ExerciseNotDone"
+    assert wrong.traceback == [f"ExerciseError: {wrong.evalue}"]
+    assert "count again" in wrong.evalue
+    assert missing.traceback == [f"ExerciseNotDone: {missing.evalue}"]
+    assert len(ordinary.traceback) > 1  # other errors keep their traceback
