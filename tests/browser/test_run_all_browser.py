@@ -45,12 +45,22 @@ def _open_and_run_all(page, lab, name):
     }""")
     # The command sends every cell at once and resolves at the first error (KernelReplyNotOK),
     # while the kernel goes on with the rest unless that cell's request said stop_on_error=false
-    # (raises-exception). So wait until no cell is running and the kernel is idle.
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    # (raises-exception), and JupyterLab stops marking the rest as running. So wait until the kernel
+    # is idle, no cell is running and no execution count has changed for three seconds: the kernel
+    # is idle for a moment between two cells, which once ended the wait five cells too early.
+    page.evaluate("""() => { window.__runAll = {counts: null, since: Date.now()};
+        window.jupyterapp.commands.execute('notebook:run-all-cells'); }""")
     page.wait_for_function("""() => {
         const nb = window.jupyterapp.shell.currentWidget;
-        return nb.sessionContext.session.kernel.status === 'idle' && nb.content.widgets.every(
+        const counts = JSON.stringify(nb.content.widgets.map(c => c.model.executionCount));
+        const quiet = nb.sessionContext.session.kernel.status === 'idle' && nb.content.widgets.every(
             c => c.model.type !== 'code' || c.model.executionState !== 'running');
+        const now = Date.now();
+        if (!quiet || counts !== window.__runAll.counts) {
+            window.__runAll = {counts: counts, since: now};
+            return false;
+        }
+        return now - window.__runAll.since > 3000;
     }""", timeout=300_000, polling=500)
     return page.evaluate(CELLS_JS)
 
