@@ -94,7 +94,7 @@ test: $(STAMP) lint
 		echo "PyTorch is not installed: lesson 14 is not run (make torch installs it)"; \
 		skip="--ignore=$(NEEDS_TORCH)"; fi; \
 	$(ONE_THREAD) $(BIN)/python -m pytest --doctest-modules cnnlab tests notebooks $$skip \
-		--nbval --nbval-current-env --nbval-cell-timeout=300
+		--nbval --nbval-current-env --nbval-cell-timeout=300 --durations=15
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest --doctest-modules cnnlab tests -m "not browser and not notebooks"
