@@ -385,8 +385,10 @@ def fit(model, X, y, epochs, batch_size, optimizer, X_val=None, y_val=None, rng=
                     limit = DIVERGENCE_FACTOR * max(batch_loss, 1.0) if limit is None else limit
                     if not np.isfinite(batch_loss) or batch_loss > limit:
                         history.stopped = (f"the loss diverged at epoch {epoch + 1}, batch {b + 1}: "
-                                           f"{batch_loss:.4g}" + ("" if not np.isfinite(batch_loss) else
-                                                                f" > {limit:.4g}"))
+                                           f"it reached {batch_loss:.4g}" + (
+                                               "" if not np.isfinite(batch_loss) else
+                                               f", above {limit:.4g} ({DIVERGENCE_FACTOR:g} times "
+                                               f"the first batch's loss, at least 1)"))
                         break
                     total += batch_loss * len(idx)
                     correct += int(np.sum(logits.argmax(axis=1) == y[idx]))
