@@ -203,15 +203,6 @@ def test_environment_yml_can_be_built_by_binder_before_the_code_is_copied():
 LEARNER_JUPYTER = ROOT / "tools" / "learner-jupyter"
 
 
-def _nbgrader_installed():
-    try:
-        metadata.distribution("nbgrader")
-    except metadata.PackageNotFoundError:
-        if os.environ.get("CNNLAB_REQUIRE_NBGRADER") == "1":
-            pytest.fail("nbgrader is not installed (CNNLAB_REQUIRE_NBGRADER=1): make install")
-        pytest.skip("nbgrader is not installed (make install puts it in .venv)")
-
-
 def _labextension_states(env):
     """``{extension: "enabled" | "disabled"}`` as `jupyter labextension list` reports them."""
     import subprocess
@@ -222,12 +213,11 @@ def _labextension_states(env):
     return dict(re.findall(r"^\s+(\S+) v\S+ (enabled|disabled)", text, re.M))
 
 
-def test_make_lab_hides_nbgrader_from_learners():
+def test_make_lab_hides_nbgrader_from_learners(nbgrader):
     """`make lab`, `practice` and `demo` run from .venv, which holds nbgrader for the tests: the
     learners' configuration switches off every piece of nbgrader's user interface there."""
     import subprocess
 
-    _nbgrader_installed()
     for target in ("lab", "practice", "demo"):
         recipe = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True,
                                 text=True, check=True).stdout

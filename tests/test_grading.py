@@ -163,19 +163,6 @@ def test_the_static_check_passes_a_clean_cell_and_wants_visible_marked():
 
 # ---------------------------------------------------------------- a real nbgrader round
 
-@pytest.fixture(scope="module")
-def nbgrader():
-    """nbgrader, or a skip with the reason; in CI (CNNLAB_REQUIRE_NBGRADER=1) a failure."""
-    try:
-        import nbgrader
-    except ImportError:
-        message = "nbgrader is not installed: pip install nbgrader to run a grading round"
-        if os.environ.get("CNNLAB_REQUIRE_NBGRADER") == "1":
-            pytest.fail(message + " (required here: CNNLAB_REQUIRE_NBGRADER=1)")
-        pytest.skip(message)
-    return nbgrader
-
-
 LESSON = "06_pooling"
 # Right on the visible cases (small maps), wrong on the hidden one (a 64 x 64 map): it averages.
 WRONG_ON_LARGE_MAPS = '''def sum_pool(x, size, stride=None):

@@ -275,19 +275,6 @@ def _comparable(nb):
             "cells": cells}
 
 
-@pytest.fixture(scope="module")
-def nbgrader():
-    """nbgrader, or a skip with the reason; in CI (CNNLAB_REQUIRE_NBGRADER=1) a failure."""
-    try:
-        import nbgrader
-    except ImportError:
-        message = "nbgrader is not installed: pip install nbgrader to test the equivalence"
-        if os.environ.get("CNNLAB_REQUIRE_NBGRADER") == "1":
-            pytest.fail(message + " (required here: CNNLAB_REQUIRE_NBGRADER=1)")
-        pytest.skip(message)
-    return nbgrader
-
-
 @pytest.mark.course
 @pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.name)
 def test_nbgrader_preprocessors_give_the_same_notebook(nbgrader, path):

@@ -6,6 +6,7 @@ Debian's (/usr/bin/chromium, or $CNNLAB_CHROMIUM). Without it the tests are skip
 unless CNNLAB_REQUIRE_BROWSER=1 (as in CI), which turns a missing browser into an error.
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -118,6 +119,17 @@ class LabServer:
         self.log.flush()
         return (self.tmp / "server.log").read_text(errors="replace")[-4000:]
 
+    @staticmethod
+    def wait_for_kernel(page):
+        """Wait until the current notebook's kernel is ready: its session is ready and the kernel's
+        info has arrived (the execution indicator says "idle" earlier than that)."""
+        page.evaluate("""async () => {
+            const nb = window.jupyterapp.shell.currentWidget;
+            await nb.context.ready;
+            await nb.sessionContext.ready;
+            await nb.sessionContext.session.kernel.info;
+        }""")
+
     def shutdown_kernels(self, page):
         """Shut every kernel down through the REST API (the _xsrf cookie echoed as a header)."""
         page.evaluate("""async () => {
@@ -157,8 +169,9 @@ def lab(chromium_path):
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def page(lab, chromium_path):
+@contextlib.contextmanager
+def _chromium_page(chromium_path):
+    """A page of headless Debian Chromium, 1400 x 1000, closed on the way out."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -166,14 +179,26 @@ def page(lab, chromium_path):
             executable_path=chromium_path, headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        pg = context.new_page()
-        pg.set_default_timeout(60_000)
-        yield pg
         try:
-            lab.shutdown_kernels(pg)
+            pg = context.new_page()
+            pg.set_default_timeout(60_000)
+            yield pg
         finally:
             context.close()
             browser.close()
+
+
+@pytest.fixture(scope="session")
+def chromium_page():
+    """`_chromium_page`, for modules whose page serves more than one server."""
+    return _chromium_page
+
+
+@pytest.fixture(scope="module")
+def page(lab, chromium_path):
+    with _chromium_page(chromium_path) as pg:
+        yield pg
+        lab.shutdown_kernels(pg)
 
 
 @pytest.fixture(scope="session")

@@ -24,13 +24,7 @@ def _open_and_run(page, lab):
     page.goto(f"{lab.url}/lab/tree/{NOTEBOOK}")
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
                            "&& window.jupyterapp.shell.currentWidget.sessionContext")
-    # The kernel is ready only once the session is ready and the kernel info has arrived.
-    page.evaluate("""async () => {
-        const nb = window.jupyterapp.shell.currentWidget;
-        await nb.context.ready;
-        await nb.sessionContext.ready;
-        await nb.sessionContext.session.kernel.info;
-    }""")
+    lab.wait_for_kernel(page)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_function(f"() => document.querySelectorAll('.cnnlab-explorer').length >= {EXPLORERS}",
                            timeout=90_000)

@@ -37,12 +37,7 @@ def _open_and_run_all(page, lab, name):
     page.wait_for_function(f"""() => window.jupyterapp && window.jupyterapp.shell.currentWidget
         && window.jupyterapp.shell.currentWidget.context
         && window.jupyterapp.shell.currentWidget.context.path === '{name}'""")
-    page.evaluate("""async () => {
-        const nb = window.jupyterapp.shell.currentWidget;
-        await nb.context.ready;
-        await nb.sessionContext.ready;
-        await nb.sessionContext.session.kernel.info;
-    }""")
+    lab.wait_for_kernel(page)
     # The command sends every cell at once and resolves at the first error (KernelReplyNotOK),
     # while the kernel goes on with the rest unless that cell's request said stop_on_error=false
     # (raises-exception), and JupyterLab stops marking the rest as running. So wait until the kernel
@@ -90,20 +85,10 @@ def demo_lab(chromium_path, lab_server, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(chromium_path):
+def page(chromium_page, chromium_path):
     """A Chromium page; each test shuts its own kernels down (the servers are module-scoped)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium_path, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        pg = context.new_page()
-        pg.set_default_timeout(60_000)
+    with chromium_page(chromium_path) as pg:
         yield pg
-        context.close()
-        browser.close()
 
 
 def _graded(cells):
