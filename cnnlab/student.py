@@ -487,7 +487,7 @@ def make_student_version(src="notebooks", out="build/student", *, keep_existing=
     report = {"written": [], "kept": [], "changed": [], "backups": []}
     for path, nb in results:
         target = out / path.name
-        if target.exists() or target.is_symlink():
+        if target.exists():  # (a dangling symlink holds no work: it is replaced)
             changed, stored = _changed_by_a_person(target, nb)
             new_text = nbformat.writes(nb)
             new_text += "" if new_text.endswith("\n") else "\n"  # as nbformat.write ends a file
