@@ -23,7 +23,8 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 help:
 	@echo "make lab        open the course in JupyterLab (creates .venv on first use)"
-	@echo "make practice   your own copies with the exercises blank, in practice/ (never overwritten)"
+	@echo "make practice   your own copies with the exercises blank, in practice/, and JupyterLab there"
+	@echo "                (a notebook you changed is never replaced; unchanged ones get the course's updates)"
 	@echo "make test       run every test: library, doctests, notebooks (nbval), browser"
 	@echo "make test-fast  library tests and doctests only"
 	@echo "make lint       the linter alone (make test runs it first)"
@@ -32,13 +33,17 @@ help:
 	@echo "make torch      add PyTorch (lesson 14 only; TORCH=torch==2.13.0 pins a version)"
 	@echo "make execute    re-run every notebook top to bottom and store its outputs"
 	@echo "                (one notebook: make execute NB=02_convolution.ipynb)"
-	@echo "make student    write student versions (solutions removed) to build/student/"
-	@echo "make demo       teach live: rebuild demo/ (solutions folded away, no outputs) and open"
-	@echo "                it in JupyterLab with large fonts (your own Lab settings are untouched);"
-	@echo "                NB=03_padding_and_stride.ipynb opens that lesson"
-	@echo "make demo-reset rebuild demo/ without opening Lab (one notebook: NB=03_padding_and_stride.ipynb)"
+	@echo "make student    write student versions (solutions removed) to build/student/; a copy there that"
+	@echo "                someone edited is kept and make fails (python -m cnnlab.student --force replaces it)"
+	@echo "make demo       teach live: refresh demo/ (solutions folded away, no outputs) and open it in"
+	@echo "                JupyterLab with large fonts (your own Lab settings are untouched); a demo"
+	@echo "                notebook you changed is kept as it is; NB=03_padding_and_stride.ipynb opens that lesson"
+	@echo "make demo-reset every demo/ notebook afresh, without opening Lab (one: NB=03_padding_and_stride.ipynb);"
+	@echo "                changed ones are saved first as demo/backups/NAME-1.ipynb, -2, ..."
 	@echo "make reset NB=03_padding_and_stride.ipynb"
-	@echo "                start one practice/ notebook afresh (the old one is kept as .ipynb.bak)"
+	@echo "                start one practice/ notebook afresh; your copy is saved first as"
+	@echo "                practice/backups/03_padding_and_stride-1.ipynb (-2, -3, ...: never overwritten)"
+	@echo "make clean      remove build/ and test caches (never practice/ or demo/: delete those yourself)"
 	@echo "make check-notebook NB=03_padding_and_stride.ipynb"
 	@echo "                every convention test, the student-version tests and nbval for one notebook"
 	@echo "make bench      print the benchmark figures"
@@ -112,30 +117,32 @@ execute: $(STAMP)
 student: $(STAMP)
 	$(BIN)/python -m cnnlab.student notebooks build/student
 
-# Self-paced learners: try each exercise in practice/ first; notebooks/ holds the solutions.
+# Self-paced learners: try each exercise in practice/ first; notebooks/ holds the solutions. A practice
+# notebook the learner changed is never replaced (make reset NB=... does it, saving theirs first).
 practice: $(STAMP)
 	$(BIN)/python -m cnnlab.student notebooks practice --keep-existing
 	$(LEARNER_LAB) $(BIN)/python -m jupyterlab --ServerApp.ip=127.0.0.1 --port=$(PORT) \
 		--ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/practice $(ROOT_FLAG)
 
-# Teaching live: demo/ is rebuilt from notebooks/ every time (a demo starts clean); JupyterLab reads
-# its settings (large fonts, no news toasts) from demo/.lab-settings, never from ~/.jupyter.
+# Teaching live: every demo/ notebook nobody changed is rewritten from notebooks/ (a demo starts
+# clean, no outputs); one the teacher changed is kept and named (make demo-reset replaces it, saving
+# it in demo/backups/ first), and Lab opens all the same. JupyterLab reads its settings (large
+# fonts, no news toasts) from demo/.lab-settings, never from ~/.jupyter.
 DEMO := demo
 DEMO_LAB := --LabApp.user_settings_dir=$(CURDIR)/$(DEMO)/.lab-settings \
 	--LabApp.workspaces_dir=$(CURDIR)/$(DEMO)/.lab-workspaces
 
 demo: $(STAMP)
-	rm -rf $(DEMO)
-	$(BIN)/python -m cnnlab.student notebooks $(DEMO) --demo
+	$(BIN)/python -m cnnlab.student notebooks $(DEMO) --demo --keep-changed
 	$(LEARNER_LAB) $(BIN)/python -m jupyterlab --ServerApp.ip=127.0.0.1 --port=$(PORT) $(DEMO_LAB) \
 		--ServerApp.root_dir=$(CURDIR)/$(DEMO) --LabApp.default_url=/lab/tree/$(or $(NB),) $(ROOT_FLAG)
 
 demo-reset: $(STAMP)
-	$(BIN)/python -m cnnlab.student notebooks $(DEMO) --demo $(if $(NB),--only $(NB),)
+	$(BIN)/python -m cnnlab.student notebooks $(DEMO) --demo --force $(if $(NB),--only $(NB),)
 
 reset: $(STAMP)
 	@test -n "$(NB)" || { echo "usage: make reset NB=03_padding_and_stride.ipynb (a notebook in practice/)"; exit 2; }
-	$(BIN)/python -m cnnlab.student notebooks practice --only $(NB) --backup
+	$(BIN)/python -m cnnlab.student notebooks practice --only $(NB) --force --backup
 
 # One notebook, in seconds: the tests of test_notebooks.py, test_student.py and test_grading.py that take
 # a notebook run for NB only (CNNLAB_NOTEBOOK), the course-wide ones as always, and nbval on NB.
@@ -158,5 +165,6 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/train_digits.py
 	$(BIN)/python benchmarks/widget_latency.py
 
+# practice/ and demo/ hold people's work: clean leaves them (delete them yourself if you mean it).
 clean:
-	rm -rf build .pytest_cache .hypothesis $(DEMO)
+	rm -rf build .pytest_cache .hypothesis

@@ -7,7 +7,8 @@ this module treats them exactly as nbgrader's ``ClearSolutions`` and ``ClearHidd
 line that contains the words starts or ends a region; a solution region becomes
 ``# YOUR CODE HERE`` / ``raise NotImplementedError()`` at the indentation of its BEGIN line
 (``YOUR ANSWER HERE`` in a markdown cell); a hidden-test region disappears. Outputs, execution
-counts, run timings and the stored widget state are dropped; everything else is kept as it is.
+counts, run timings and the stored widget state are dropped, and so are the attachments (pasted
+images) of a cell whose solution is removed; everything else is kept as it is.
 
 Three stricter rules than nbgrader's ``--no-metadata`` mode catch authoring slips early:
 solution regions only in cells tagged ``exercise`` (and each such cell has one), hidden tests
@@ -23,19 +24,29 @@ The ``--nbgrader-source`` notebooks carry the tag too, so nbgrader's release has
 A third version is for teaching live (``make demo``, `make_demo_notebook`): the solutions kept
 but folded away (``metadata.jupyter.source_hidden``), hidden tests out, outputs cleared.
 
-Command line (``make student`` runs the first form)::
+Command line (the ``make`` targets run these)::
 
-    python -m cnnlab.student [SRC_DIR] [OUT_DIR]            # notebooks/ -> build/student/
-    python -m cnnlab.student notebooks practice --keep-existing
+    python -m cnnlab.student [SRC_DIR] [OUT_DIR]          # make student: notebooks/ -> build/student/
+    python -m cnnlab.student notebooks practice --keep-existing              # make practice
+    python -m cnnlab.student notebooks practice --only NAME --force --backup  # make reset NB=NAME
+    python -m cnnlab.student notebooks demo --demo --keep-changed            # make demo
+    python -m cnnlab.student notebooks demo --demo --force [--only NAME]     # make demo-reset
     python -m cnnlab.student notebooks course/source/cnnlab --nbgrader-source
-    python -m cnnlab.student notebooks practice --only 03_padding_and_stride.ipynb --backup
-    python -m cnnlab.student notebooks demo --demo
 
-``--keep-existing`` never overwrites a file already in OUT_DIR (a learner's work);
-``--nbgrader-source`` writes the solved notebooks with nbgrader cell metadata derived from the
-tags, ready for ``nbgrader generate_assignment`` and ``nbgrader autograde``; ``--demo`` writes
-the live-teaching versions; ``--only NAME`` writes one notebook (and no other file) and
-``--backup`` keeps the file it replaces as ``NAME.bak`` (``make reset NB=...``).
+No command overwrites or deletes a notebook that a person changed since it was written, unless
+told ``--force``, and then it first copies it to ``OUT/backups/NAME-N.ipynb`` with a new N each
+time (`make_student_version`): every notebook written carries a `fingerprint` of its cells'
+types, sources and attachments (not outputs: running cells is not changing them), and a notebook
+whose content matches neither that fingerprint nor the new version is the person's. Changed
+notebooks are kept and named on stderr, with the command that replaces them; the exit status is
+then 1, except with ``--keep-existing`` (a learner's folder: the other files there are kept too,
+and a notebook only run, not changed, keeps its outputs until the course's version changes) and
+``--keep-changed`` (the demo), where keeping is the point. An OUT_DIR equal to SRC_DIR, inside it
+or containing it is refused (exit 1, nothing written). ``--nbgrader-source`` writes the solved
+notebooks with nbgrader cell metadata derived from the tags, ready for ``nbgrader
+generate_assignment`` and ``nbgrader autograde``; ``--demo`` writes the live-teaching versions;
+``--only NAME`` writes one notebook (and no other file); ``--backup`` copies every notebook it
+replaces to ``OUT/backups/`` first, changed or not.
 
 Examples
 --------
@@ -55,9 +66,9 @@ import shutil
 import sys
 from pathlib import Path
 
-__all__ = ["CODE_STUB", "TEXT_STUB", "RUN_ON_TAG", "describe_cell", "select_notebooks",
-           "make_student_notebook", "make_demo_notebook", "add_nbgrader_metadata",
-           "make_student_version", "write_demo_settings", "main"]
+__all__ = ["CODE_STUB", "TEXT_STUB", "RUN_ON_TAG", "BACKUPS", "describe_cell", "select_notebooks",
+           "make_student_notebook", "make_demo_notebook", "add_nbgrader_metadata", "fingerprint",
+           "check_folders", "make_student_version", "write_demo_settings", "main"]
 
 BEGIN_SOLUTION, END_SOLUTION = "BEGIN SOLUTION", "END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
@@ -174,6 +185,8 @@ def _versions(nb, name, keep_solutions):
                              f"`### {END_SOLUTION}` region, so the student would see the answer")
         if keep_solutions:
             source = _source(cell)
+        elif n_solutions:
+            cell.pop("attachments", None)  # an image pasted into the model answer goes with it
         source, n_hidden = _replace_regions(source, BEGIN_HIDDEN, END_HIDDEN, [], where)
         if n_hidden and "check" not in tags:
             raise ValueError(f"{where}: a `### {BEGIN_HIDDEN}` region in a cell not tagged "
@@ -208,7 +221,8 @@ def make_student_notebook(nb, name="notebook"):
     nbformat.NotebookNode
         Solution regions replaced by `CODE_STUB` (markdown: `TEXT_STUB`) indented like their
         BEGIN line, hidden-test regions removed, outputs and execution counts cleared, the
-        output metadata in `OUTPUT_METADATA` and ``metadata.widgets`` dropped, and the tag
+        output metadata in `OUTPUT_METADATA` and ``metadata.widgets`` dropped, the attachments
+        (pasted images) of every cell whose solution was removed dropped, and the tag
         `RUN_ON_TAG` added to exercise and check code cells. Every other cell, tag and metadata
         entry is kept unchanged.
 
@@ -235,6 +249,7 @@ def make_demo_notebook(nb, name="notebook"):
     when the cell runs, so what an exercise cell prints is seen once it has run.
     Exercise and check code cells carry `RUN_ON_TAG` as in the student version, so an exercise
     emptied to be solved live with the class does not stop Run All either.
+    Attachments are kept (the solutions are there anyway).
     The markers are validated as in `make_student_notebook`, which raises the same errors.
     """
     return _versions(nb, name, keep_solutions=True)
@@ -248,9 +263,17 @@ def add_nbgrader_metadata(nb, name="notebook"):
     answer" worth 1 point); a cell tagged ``check`` becomes "Autograder tests" worth 1 point
     (``check-1``, ...); exercise and check code cells get the tag `RUN_ON_TAG`, as in the student
     version. Other cells are left alone. The markers are validated as in
-    `make_student_notebook`, which raises the same ``ValueError``.
+    `make_student_notebook`, which raises the same ``ValueError``; so does an exercise cell with
+    attachments (images pasted into a markdown cell): nbgrader's ``ClearSolutions`` replaces the
+    solution but keeps the attachments, and its release would give them to the learners.
     """
     make_student_notebook(nb, name)  # validation only
+    for index, cell in enumerate(nb.cells):
+        if "exercise" in cell.get("metadata", {}).get("tags", []) and cell.get("attachments"):
+            raise ValueError(f"add_nbgrader_metadata: {name}, {describe_cell(nb.cells, index)}: an "
+                             "exercise cell with attachments; nbgrader's release keeps a cell's "
+                             "attachments, so learners would get the images of the answer. Put "
+                             "images of the question in a cell of their own")
     nb = copy.deepcopy(nb)
     counts = {"exercise": 0, "check": 0}
     for cell in nb.cells:
@@ -269,16 +292,149 @@ def add_nbgrader_metadata(nb, name="notebook"):
     return nb
 
 
+#: Where the notebook metadata of every notebook `make_student_version` writes holds its fingerprint.
+FINGERPRINT_KEY = "cnnlab"
+#: The folder inside ``out`` where a notebook is copied before it is replaced (``--force``,
+#: ``--backup``): ``backups/NAME-1.ipynb``, ``backups/NAME-2.ipynb``, ..., never overwritten.
+BACKUPS = "backups"
+
+
+def fingerprint(nb):
+    """A digest of what a person edits in a notebook: ``"sha256:..."``.
+
+    It covers each cell's type, source and attachments, in order, and nothing else: outputs,
+    execution counts, cell ids, cell and notebook metadata (tags, kernel, the fingerprint itself)
+    are left out, so running cells, restarting the kernel or saving in JupyterLab leaves it as it
+    was, and editing, adding, deleting or moving a cell (or pasting an image into it) changes it.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    >>> before = fingerprint(nb)
+    >>> nb.cells[0].outputs = [nbformat.v4.new_output("stream", text="ran")]
+    >>> fingerprint(nb) == before
+    True
+    >>> nb.cells[0].source = "x = 2"
+    >>> fingerprint(nb) == before
+    False
+    """
+    import hashlib
+    import json
+
+    cells = [[cell.get("cell_type"), _source(cell), cell.get("attachments") or {}]
+             for cell in nb.get("cells", [])]
+    text = json.dumps(cells, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _changed_by_a_person(target, new_nb):
+    """Whether replacing the notebook file ``target`` by ``new_nb`` could lose a person's work.
+
+    Not so when its content is what this module wrote there (the fingerprint stored in its
+    metadata matches) or is the same as ``new_nb``'s. A file that cannot be read as a notebook,
+    or has no fingerprint and other content, counts as changed.
+    """
+    import nbformat
+
+    try:
+        old = nbformat.read(target, as_version=4)
+        now = fingerprint(old)
+    except Exception:  # not a notebook any more (a person's file, or broken by hand): keep it
+        return True, None
+    stored = old.metadata.get(FINGERPRINT_KEY, {})
+    stored = stored.get("fingerprint") if isinstance(stored, dict) else None
+    return now != stored and now != fingerprint(new_nb), stored
+
+
+def _backup(target):
+    """Copy ``target`` to a new file ``BACKUPS/STEM-N.SUFFIX`` beside it (N = 1, 2, ...)."""
+    folder = target.parent / BACKUPS
+    folder.mkdir(exist_ok=True)
+    data = target.read_bytes()
+    n = 1 + max((int(p.stem[len(target.stem) + 1:]) for p in folder.glob(f"{target.stem}-*{target.suffix}")
+                 if p.stem[len(target.stem) + 1:].isdigit()), default=0)
+    while True:
+        saved = folder / f"{target.stem}-{n}{target.suffix}"
+        try:
+            with open(saved, "xb") as f:  # exclusive: an existing file is never overwritten
+                f.write(data)
+            return saved
+        except FileExistsError:
+            n += 1
+
+
+def _write_notebook(nb, target):
+    """Write ``nb`` to ``target`` through a temporary file, so no half-written notebook is left."""
+    import os
+
+    import nbformat
+
+    temporary = target.with_name(f".{target.name}.cnnlab-tmp")
+    nbformat.write(nb, temporary)
+    os.replace(temporary, target)
+
+
+def check_folders(src, out):
+    """Refuse an output folder that is ``src``, inside it, or holds it (symlinks resolved).
+
+    Writing there would replace the solved notebooks by student versions, or put the versions
+    among the notebooks they are made from.
+
+    Raises
+    ------
+    ValueError
+        The message names both folders and says nothing was written.
+    """
+    real_src, real_out = Path(src).resolve(), Path(out).resolve()
+    if real_out == real_src:
+        how = "is the source folder"
+    elif real_src in real_out.parents:
+        how = "is inside the source folder"
+    elif real_out in real_src.parents:
+        how = "contains the source folder"
+    else:
+        return
+    raise ValueError(f"make_student_version: the output folder {out} ({real_out}) {how} {src} "
+                     f"({real_src}); nothing was written. Choose a folder apart from it, "
+                     "e.g. build/student or practice")
+
+
 def make_student_version(src="notebooks", out="build/student", *, keep_existing=False,
-                         nbgrader_source=False, demo=False, only=None, backup=False):
-    """Write the student version of every notebook in ``src`` to ``out``.
+                         keep_changed=False, force=False, nbgrader_source=False, demo=False,
+                         only=None, backup=False):
+    """Write the student version of every notebook in ``src`` to ``out``, never losing work.
+
+    Every notebook written carries a `fingerprint` of its content in its metadata
+    (``metadata.cnnlab.fingerprint``). A notebook already in ``out`` counts as *changed by a
+    person* when its content (cell types, sources, attachments: not outputs) matches neither
+    that fingerprint nor the version about to be written; a file without a fingerprint (from an
+    older cnnlab, or made by hand) with other content counts as changed. Then:
+
+    - a new notebook is written; an unchanged one is replaced by the current version (with
+      ``keep_existing``: only if the course's version of it changed, so the outputs of cells that
+      were only run stay);
+    - a changed one is kept as it is and listed in ``report["changed"]``, unless ``force``:
+      then it is first copied to ``out/backups/NAME-N.ipynb`` (N = 1, 2, ...: a new file each
+      time, never overwritten) and replaced. With ``backup``, every notebook that is replaced,
+      changed or not, is copied there first (``make reset``).
+
+    Nothing is deleted. An output folder equal to ``src``, inside it or containing it is refused
+    before anything is written (`check_folders`).
 
     Parameters
     ----------
     src, out : str or path-like
         The folder of solved notebooks (not searched recursively) and where to write.
     keep_existing : bool, optional
-        Never overwrite a file that is already in ``out`` (a learner's practice copy).
+        ``out`` is a learner's folder (``make practice``): changed notebooks are kept, and so are
+        the other files already there; an unchanged notebook is refreshed only when its version
+        in ``src`` changed.
+    keep_changed : bool, optional
+        Keeping changed notebooks is expected (``make demo``): `main` then exits with status 0.
+        Does not change what is written.
+    force : bool, optional
+        Replace changed notebooks too, each copied under ``out/backups/`` first.
     nbgrader_source : bool, optional
         Write `add_nbgrader_metadata` versions (solutions kept) instead of student versions.
     demo : bool, optional
@@ -287,46 +443,65 @@ def make_student_version(src="notebooks", out="build/student", *, keep_existing=
     only : str, optional
         Write only this notebook (see `select_notebooks`) and no other file.
     backup : bool, optional
-        Before replacing a notebook that is already in ``out``, keep it as ``NAME.ipynb.bak``
-        (one level: an older ``.bak`` is replaced).
+        Copy every notebook that is replaced to ``out/backups/`` first, changed or not (a file
+        the same byte for byte as the new version is not replaced, so not copied).
 
     Returns
     -------
     dict
-        ``{"written": [paths], "kept": [paths], "backups": [paths]}``; files other than
-        notebooks (except hidden ones and `NOT_COPIED`) are copied too and listed.
+        ``"written"``: files written; ``"kept"``: files left as they were (changed notebooks,
+        up-to-date ones, and with ``keep_existing`` the other files); ``"changed"``: the changed
+        notebooks that were kept (a subset of ``"kept"``); ``"backups"``: ``(copy, original)``
+        pairs. Files other than notebooks (except hidden ones and `NOT_COPIED`) are copied too
+        and listed.
 
     Raises
     ------
     FileNotFoundError
         ``src`` holds no notebook.
     ValueError
-        A notebook's markers are wrong (see `make_student_notebook`), or ``only`` names no
-        notebook in ``src``; nothing is written then.
+        A notebook's markers are wrong (see `make_student_notebook`), ``only`` names no notebook
+        in ``src``, ``out`` overlaps ``src`` (`check_folders`), or ``force`` is given with
+        ``keep_existing`` or ``keep_changed``; nothing is written then.
     """
     import nbformat
 
+    if force and (keep_existing or keep_changed):
+        raise ValueError("make_student_version: force replaces changed notebooks, keep_existing and "
+                         "keep_changed keep them; give one of them")
     src, out = Path(src), Path(out)
     paths = sorted(src.glob("*.ipynb"))
     if not paths:
         raise FileNotFoundError(f"make_student_version: no notebooks (*.ipynb) in {src}")
+    check_folders(src, out)
     paths = select_notebooks(paths, only)
     transform = (add_nbgrader_metadata if nbgrader_source else
                  make_demo_notebook if demo else make_student_notebook)
     # Transform everything first, so that one bad notebook leaves no half-written output.
-    results = [(path, transform(nbformat.read(path, as_version=4), path.name)) for path in paths]
+    results = []
+    for path in paths:
+        nb = transform(nbformat.read(path, as_version=4), path.name)
+        nb.metadata[FINGERPRINT_KEY] = {"fingerprint": fingerprint(nb)}
+        results.append((path, nb))
     out.mkdir(parents=True, exist_ok=True)
-    report = {"written": [], "kept": [], "backups": []}
+    report = {"written": [], "kept": [], "changed": [], "backups": []}
     for path, nb in results:
         target = out / path.name
-        if keep_existing and target.exists():
-            report["kept"].append(target)
-            continue
-        if backup and target.exists():
-            saved = target.with_name(target.name + ".bak")
-            shutil.copy2(target, saved)
-            report["backups"].append(saved)
-        nbformat.write(nb, target)
+        if target.exists():  # (a dangling symlink holds no work: it is replaced)
+            changed, stored = _changed_by_a_person(target, nb)
+            new_text = nbformat.writes(nb)
+            new_text += "" if new_text.endswith("\n") else "\n"  # as nbformat.write ends a file
+            if changed and not force:
+                report["kept"].append(target)
+                report["changed"].append(target)
+                continue
+            same = not changed and target.read_bytes() == new_text.encode("utf-8")
+            if same or (keep_existing and not changed and stored == fingerprint(nb)):
+                report["kept"].append(target)  # up to date (with keep_existing: outputs kept)
+                continue
+            if changed or backup:
+                report["backups"].append((_backup(target), target))
+        _write_notebook(nb, target)
         report["written"].append(target)
     if demo:
         report["written"].extend(write_demo_settings(out / DEMO_SETTINGS))
@@ -380,16 +555,42 @@ def write_demo_settings(folder, fonts=None):
     return written
 
 
+def _how_to_replace(name, demo, keep_existing):
+    """The command that replaces the changed notebook ``name``, for the message that keeps it."""
+    if demo:
+        return f"make demo-reset NB={name} (or --force on this command)"
+    if keep_existing:
+        return f"make reset NB={name} (or --force on this command)"
+    return "run this command again with --force"
+
+
 def main(argv=None):
-    """Command-line entry point: ``python -m cnnlab.student [SRC_DIR] [OUT_DIR] [options]``."""
+    """Command-line entry point: ``python -m cnnlab.student [SRC_DIR] [OUT_DIR] [options]``.
+
+    Prints what it wrote and kept on stdout, and each notebook it kept because a person changed
+    it on stderr, with the command that replaces it. Exit status: 0 when everything asked was
+    done; 1 on an error (nothing written) or when a changed notebook was kept without
+    ``--keep-existing`` or ``--keep-changed`` (so ``make student`` over an edited copy fails and
+    the instructor notices; ``make practice`` and ``make demo``, where keeping is the point,
+    exit 0).
+    """
     parser = argparse.ArgumentParser(
         prog="python -m cnnlab.student",
         description="Write student versions of the course notebooks (solutions and hidden "
-                    "checks removed, outputs cleared).")
+                    "checks removed, outputs cleared). A notebook in OUT that a person changed "
+                    "since it was written is never replaced without --force, and then it is "
+                    f"first copied to OUT/{BACKUPS}/NAME-N.ipynb (a new N each time).")
     parser.add_argument("src", nargs="?", default="notebooks", help="default: notebooks")
     parser.add_argument("out", nargs="?", default="build/student", help="default: build/student")
-    parser.add_argument("--keep-existing", action="store_true",
-                        help="never overwrite a file already in OUT (a learner's work)")
+    keeping = parser.add_mutually_exclusive_group()
+    keeping.add_argument("--keep-existing", action="store_true",
+                         help="OUT is a learner's folder: keep the notebooks they changed and the "
+                              "other files there (exit 0); refresh an unchanged notebook only "
+                              "when the course's version changed")
+    keeping.add_argument("--keep-changed", action="store_true",
+                         help="keep the notebooks a person changed and exit 0 (make demo)")
+    keeping.add_argument("--force", action="store_true",
+                         help=f"replace changed notebooks too, each copied to OUT/{BACKUPS}/ first")
     kind = parser.add_mutually_exclusive_group()
     kind.add_argument("--nbgrader-source", action="store_true",
                       help="keep the solutions and add nbgrader cell metadata instead")
@@ -399,21 +600,33 @@ def main(argv=None):
     parser.add_argument("--only", metavar="NAME",
                         help="write only this notebook (e.g. 03_padding_and_stride.ipynb)")
     parser.add_argument("--backup", action="store_true",
-                        help="keep a notebook that is replaced as NAME.ipynb.bak")
+                        help=f"copy every notebook that is replaced to OUT/{BACKUPS}/ first, "
+                             "changed or not (make reset)")
     args = parser.parse_args(argv)
     try:
         report = make_student_version(args.src, args.out, keep_existing=args.keep_existing,
+                                      keep_changed=args.keep_changed, force=args.force,
                                       nbgrader_source=args.nbgrader_source, demo=args.demo,
                                       only=args.only, backup=args.backup)
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    for path in report["backups"]:
-        print(f"saved {path} (the copy that was there before)")
+    for saved, original in report["backups"]:
+        print(f"saved {original} as {saved} (the copy that was there before)")
     for path in report["written"]:
         print(f"wrote {path}")
     for path in report["kept"]:
-        print(f"kept  {path} (already there; delete it to start that notebook afresh)")
+        if path not in report["changed"]:
+            print(f"kept  {path} ({'up to date' if path.suffix == '.ipynb' else 'already there'})")
+    backups = Path(args.out) / BACKUPS
+    for path in report["changed"]:
+        print(f"kept  {path}: changed after cnnlab wrote it, so not replaced. For a fresh copy "
+              f"(yours is saved first in {backups}/): "
+              f"{_how_to_replace(path.name, args.demo, args.keep_existing)}", file=sys.stderr)
+    if report["changed"] and not (args.keep_existing or args.keep_changed):
+        print(f"error: {len(report['changed'])} notebook(s) in {args.out} changed by a person were "
+              "not replaced (listed above)", file=sys.stderr)
+        return 1
     return 0
 
 

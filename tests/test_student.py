@@ -32,6 +32,7 @@ from cnnlab.student import (
     TEXT_STUB,
     add_nbgrader_metadata,
     describe_cell,
+    fingerprint,
     main,
     make_demo_notebook,
     make_student_notebook,
@@ -188,7 +189,9 @@ def test_make_student_version_writes_notebooks_and_needed_files(tmp_path):
     report = make_student_version(src, out)
     assert sorted(p.name for p in out.iterdir()) == ["01_demo.ipynb", "photo.txt"]
     assert sorted(p.name for p in report["written"]) == ["01_demo.ipynb", "photo.txt"]
-    assert _read(out / "01_demo.ipynb") == make_student_notebook(_read(FIXTURE))
+    written = _read(out / "01_demo.ipynb")
+    assert written.metadata.pop("cnnlab") == {"fingerprint": fingerprint(written)}
+    assert written == make_student_notebook(_read(FIXTURE))
 
 
 def test_keep_existing_never_overwrites_a_learners_work(tmp_path):
@@ -202,8 +205,13 @@ def test_keep_existing_never_overwrites_a_learners_work(tmp_path):
     assert _read(out / "01_demo.ipynb").cells[3].source == "n_inputs = 784"
     assert [p.name for p in report["written"]] == ["02_new.ipynb"]
     assert sorted(p.name for p in report["kept"]) == ["01_demo.ipynb", "photo.txt"]
-    make_student_version(src, out)  # without the flag it does overwrite
+    report = make_student_version(src, out)  # without the flag the learner's work is kept too
+    assert _read(out / "01_demo.ipynb").cells[3].source == "n_inputs = 784"
+    assert [p.name for p in report["changed"]] == ["01_demo.ipynb"]
+    report = make_student_version(src, out, force=True)  # replaced, after a copy is saved
     assert _read(out / "01_demo.ipynb").cells[3].source == EXPECTED[3]
+    assert report["backups"] == [(out / "backups" / "01_demo-1.ipynb", out / "01_demo.ipynb")]
+    assert _read(out / "backups" / "01_demo-1.ipynb").cells[3].source == "n_inputs = 784"
 
 
 def test_one_bad_notebook_means_nothing_is_written(tmp_path):
@@ -625,7 +633,8 @@ def test_make_demo_builds_with_the_module_and_opens_lab_on_demo_settings():
     assert done.returncode == 0, done.stderr
     lines = done.stdout.replace("\\\n", " ").splitlines()
     build = [line for line in lines if "cnnlab.student" in line]
-    assert build and "notebooks demo --demo" in build[0]
+    assert build and "notebooks demo --demo --keep-changed" in build[0]
+    assert "rm " not in done.stdout  # a teacher's demo notebooks are never deleted
     lab = next(line for line in lines if "jupyterlab" in line)
     assert f"--LabApp.user_settings_dir={ROOT}/demo/{DEMO_SETTINGS} " in lab
     assert f"--ServerApp.root_dir={ROOT}/demo " in lab
@@ -643,11 +652,12 @@ def test_only_one_notebook_is_rewritten_and_the_old_one_backed_up(tmp_path, caps
         work.cells[3].source = "n_inputs = 784"  # the learner's answers
         nbformat.write(work, out / name)
     (out / "photo.txt").write_text("changed by the learner")
-    assert main([str(src), str(out), "--only", "01_demo", "--backup"]) == 0
+    assert main([str(src), str(out), "--only", "01_demo", "--force", "--backup"]) == 0
     printed = capsys.readouterr().out
-    assert "saved" in printed and "01_demo.ipynb.bak" in printed
-    assert _read(out / "01_demo.ipynb").cells[3].source == EXPECTED[3]           # reset
-    assert _read(out / "01_demo.ipynb.bak").cells[3].source == "n_inputs = 784"  # kept aside
+    saved = out / "backups" / "01_demo-1.ipynb"
+    assert f"saved {out / '01_demo.ipynb'} as {saved}" in printed
+    assert _read(out / "01_demo.ipynb").cells[3].source == EXPECTED[3]  # reset
+    assert _read(saved).cells[3].source == "n_inputs = 784"             # kept aside
     assert _read(out / "02_other.ipynb").cells[3].source == "n_inputs = 784"     # untouched
     assert (out / "photo.txt").read_text() == "changed by the learner"
     assert main([str(src), str(out), "--only", "09_missing.ipynb"]) == 1
@@ -655,7 +665,7 @@ def test_only_one_notebook_is_rewritten_and_the_old_one_backed_up(tmp_path, caps
 
 
 def test_make_reset_and_demo_reset_call_the_module_for_one_notebook():
-    for target, folder, extra in (("reset", "practice", "--backup"), ("demo-reset", "demo", "--demo")):
+    for target, folder, extra in (("reset", "practice", "--force --backup"), ("demo-reset", "demo", "--demo --force")):
         done = _make("-n", target, "NB=03_padding_and_stride.ipynb")
         assert done.returncode == 0, done.stderr
         line = next(line for line in done.stdout.splitlines() if "cnnlab.student" in line)
