@@ -156,6 +156,7 @@ wheel-check: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/conv_speed.py
 	$(BIN)/python benchmarks/train_digits.py
+	$(BIN)/python benchmarks/input_copy_cost.py
 	$(BIN)/python benchmarks/widget_latency.py
 
 clean:
