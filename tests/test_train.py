@@ -519,3 +519,47 @@ def test_accuracy_checks_the_labels_as_fit_does(labels, error, message):
         accuracy(model, X, labels(y))
     with pytest.raises(ValueError, match=r"accuracy: X must hold at least one sample"):
         accuracy(model, X[:0], y[:0])
+
+
+def test_the_stop_button_of_a_kernel_stops_fit_with_the_history_and_no_traceback():
+    """JupyterLab's stop button is a SIGINT to the kernel (interrupt_kernel): fit returns."""
+    from jupyter_client.manager import start_new_kernel
+    km, kc = start_new_kernel(kernel_name="python3")
+    try:
+        code = (
+            "import numpy as np, cnnlab as cl\n"
+            "from cnnlab.train import fit, SGD\n"
+            "rng = np.random.default_rng(0)\n"
+            "X, y = rng.normal(size=(64, 1, 8, 8)), rng.integers(0, 3, 64)\n"
+            "model = cl.Sequential(cl.Conv2D(1, 4, 3, rng=0), cl.ReLU(), cl.Flatten(), cl.Linear(144, 3, rng=0))\n"
+            "def augment(xb, rng, seen=[]):\n"
+            "    if len(seen) == 20:\n"
+            "        print('training', flush=True)\n"
+            "    seen.append(1)\n"
+            "    return xb\n"
+            "h = fit(model, X, y, 10**6, 8, SGD(model, lr=0.01), rng=0, augment=augment)\n"
+            "print('returned:', h.stopped.split(',')[0], len(h.loss) >= 2)\n")
+        msg_id = kc.execute(code)
+        out, interrupted = "", False
+        while True:
+            msg = kc.get_iopub_msg(timeout=120)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream":
+                out += content["text"]
+                if "training" in out and not interrupted:
+                    km.interrupt_kernel()                      # the stop button
+                    interrupted = True
+            elif kind == "error":
+                out += "ERROR " + content["ename"]
+            elif kind == "status" and content["execution_state"] == "idle":
+                break
+        reply = kc.get_shell_msg(timeout=60)
+        assert reply["content"]["status"] == "ok", out
+        assert "ERROR" not in out and "KeyboardInterrupt" not in out
+        assert re.search(r"fit interrupted at epoch \d+, batch \d+", out), out
+        assert "returned: interrupted at epoch" in out and out.rstrip().endswith("True")
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
