@@ -2,7 +2,9 @@
 
 Every layer has:
 
-- ``forward(x)``: returns the output and keeps what the backward pass needs;
+- ``forward(x)``: returns the output and keeps what the backward pass needs, as its own arrays
+  (a copy of ``x``, or ReLU's mask): changing ``x`` in place after forward (``x += noise``) does
+  not change the gradients backward returns;
 - ``backward(dout)``: takes the gradient of the loss with respect to the output and returns the
   gradient with respect to the input, filling ``grads``;
 - ``params`` and ``grads``: dicts of arrays with the same keys ("W", "b" for `Conv2D` and
