@@ -163,6 +163,7 @@ wheel-check: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/conv_speed.py
 	$(BIN)/python benchmarks/train_digits.py
+	$(BIN)/python benchmarks/input_copy_cost.py
 	$(BIN)/python benchmarks/widget_latency.py
 
 # practice/ and demo/ hold people's work: clean leaves them (delete them yourself if you mean it).

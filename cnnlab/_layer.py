@@ -101,6 +101,21 @@ class Layer:
             raise ValueError(f"{self.name}: input must be {ndim}-D {what}, got shape {x.shape}")
         return x
 
+    def _keep(self, given, x):
+        """``x`` (the checked form of the input ``given``) as the backward pass may keep it.
+
+        The caller still holds ``given`` and may change it in place before backward
+        (``x += noise``); a layer whose backward needs the input's values keeps its own copy,
+        so the gradient is the one of the input forward saw. No copy when the check already
+        made a new array (from a list, or an integer array converted to float64): nobody else
+        can reach that one.
+        """
+        converted = isinstance(given, (list, tuple)) or (isinstance(given, np.ndarray)
+                                                         and given.dtype != x.dtype)
+        if x is not given and converted and x.base is None:
+            return x
+        return x.copy()
+
     def _cached(self):
         if self._cache is None:
             raise RuntimeError(f"{self.name}.backward: forward must run first (no input is stored)")

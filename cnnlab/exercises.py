@@ -27,6 +27,9 @@ Examples
 Correct!
 """
 
+import copy
+import inspect
+import numbers
 import sys
 
 import numpy as np
@@ -142,7 +145,10 @@ def hint():
 
 
 def _describe(value):
-    arr = np.asarray(value) if not isinstance(value, (str, bytes)) else None
+    try:
+        arr = np.asarray(value) if not isinstance(value, (str, bytes)) else None
+    except (TypeError, ValueError):  # a ragged list, say: shown as it is
+        arr = None
     if arr is not None and arr.dtype != object and arr.ndim > 0:
         if arr.size <= 25:
             return f"array of shape {arr.shape}:\n{np.array2string(arr, precision=4)}"
@@ -154,6 +160,15 @@ def _mismatch(got, expected, rtol, atol):
     """None when ``got`` matches ``expected``, else a sentence saying how it differs."""
     if isinstance(expected, (str, bool, type(None))):
         return None if got == expected else f"got {got!r}, expected a different value"
+    try:
+        raw = np.asarray(got) if not isinstance(got, (str, bytes)) else None
+    except (TypeError, ValueError):  # NumPy cannot make one array of it
+        return (f"got a {type(got).__name__} whose rows have different lengths (a ragged "
+                f"{type(got).__name__}), not an array of numbers; every row must have as many "
+                f"entries as the others")
+    if raw is not None and raw.dtype.kind == "c" and np.asarray(expected).dtype.kind != "c":
+        return (f"got complex numbers (dtype {raw.dtype}), but the answer has real numbers; "
+                f"if the imaginary parts are only rounding noise, return the real part (.real)")
     try:
         exp = np.asarray(expected, dtype=float)
         val = np.asarray(got, dtype=float)
@@ -222,7 +237,7 @@ def check_value(name, expected, *, hint=None, hints=None, explain=None, rtol=1e-
 
 
 def check_function(func, cases, *, hint=None, hints=None, explain=None, rtol=1e-6, atol=1e-9,
-                   namespace=None, part=None):
+                   namespace=None, part=None, allow_mutation=False):
     """Call the learner's function on each case and compare with the expected result.
 
     Parameters
@@ -235,6 +250,10 @@ def check_function(func, cases, *, hint=None, hints=None, explain=None, rtol=1e-
         that fails is the one shown.
     hint, hints, explain, part : optional
         As for `check_value`.
+    allow_mutation : bool, optional
+        False (default): the function must leave its arguments as they were; a case whose
+        array, list or dict argument the function changed in place fails, naming the argument.
+        True for an exercise that asks for a change in place.
 
     Returns
     -------
@@ -246,7 +265,27 @@ def check_function(func, cases, *, hint=None, hints=None, explain=None, rtol=1e-
     ExerciseNotDone
         The function is missing or raises NotImplementedError.
     ExerciseError
-        A case fails; the message shows its input, what was expected and what came back.
+        A case fails; the message shows its input, what was expected and what came back, or
+        which argument the function changed in place.
+
+    Notes
+    -----
+    The function is called on deep copies of each case's arguments, so neither the cases
+    nor the notebook's arrays they came from are ever changed by the check.
+
+    Examples
+    --------
+    >>> def flip_in_place(k):
+    ...     k[...] = k[::-1].copy()
+    ...     return k
+    >>> sobel = np.array([1, 0, -1])
+    >>> try:
+    ...     check_function(flip_in_place, [((sobel,), [-1, 0, 1])])
+    ... except ExerciseError as e:
+    ...     print(str(e).split(":")[0])
+    `flip_in_place` changed its argument `k` in place
+    >>> sobel                                   # the caller's array is untouched
+    array([ 1,  0, -1])
     """
     __tracebackhide__ = True
     hints = _hint_list("check_function", hint, hints)
@@ -258,12 +297,15 @@ def check_function(func, cases, *, hint=None, hints=None, explain=None, rtol=1e-
         func = ns[func]
     fname = getattr(func, "__name__", "your function")
     key = _key(("function", fname), part)
+    if not isinstance(allow_mutation, (bool, np.bool_)):
+        raise TypeError(f"check_function: allow_mutation must be True or False, got {allow_mutation!r}")
     for args, expected in cases:
         kwargs = args if isinstance(args, dict) else {}
         pos = () if isinstance(args, dict) else tuple(args)
         shown = ", ".join([_describe(a) for a in pos] + [f"{k}={_describe(a)}" for k, a in kwargs.items()])
+        given_pos, given_kw = [_copy(a) for a in pos], {k: _copy(a) for k, a in kwargs.items()}
         try:
-            got = func(*pos, **kwargs)
+            got = func(*given_pos, **given_kw)
         except NotImplementedError:
             raise ExerciseNotDone(f"`{fname}` is not implemented yet: replace "
                                   "`raise NotImplementedError()` with your code and run the cell.") from None
@@ -275,7 +317,65 @@ def check_function(func, cases, *, hint=None, hints=None, explain=None, rtol=1e-
             raise _fail(key,
                         f"`{fname}` is not right yet: {problem}.\nCalled with: {shown}\n"
                         f"Expected: {_describe(expected)}\nGot: {_describe(got)}", hints, part)
+        if not allow_mutation:
+            names = _argument_names(func, len(pos), kwargs)
+            for name, before, after in zip(names, list(pos) + list(kwargs.values()),
+                                           given_pos + list(given_kw.values())):
+                if _changed(before, after):
+                    raise _fail(key,
+                                f"`{fname}` changed its argument `{name}` in place: the exercise "
+                                f"asks for a new result with the input left as it was. Work on a "
+                                f"copy (e.g. `{name} = {name}.copy()` first) or build a new "
+                                f"array.\nCalled with: {shown}\nAfterwards `{name}` was: "
+                                f"{_describe(after)}", hints, part)
     _passed(key, _pass_message(part, len(cases)), explain)
+
+
+def _copy(value):
+    """A deep copy of a case's argument (the argument itself if it cannot be copied)."""
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # a module, a lock, a generator...: passed as it is
+        return value
+
+
+def _argument_names(func, n_positional, kwargs):
+    """The names of the first ``n_positional`` parameters of ``func``, then the keywords'."""
+    names = [f"argument {i + 1}" for i in range(n_positional)]
+    try:
+        params = list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):  # no signature (some built-ins)
+        params = []
+    for i, p in enumerate(params[:n_positional]):
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            names[i] = p.name
+        else:
+            break
+    return names + list(kwargs)
+
+
+def _changed(before, after):
+    """Whether ``after`` (the copy the function was given) differs from ``before``: arrays and
+    lists, tuples and dicts of them are compared; other objects are taken as unchanged."""
+    if after is before:
+        return False
+    if isinstance(before, np.ndarray):
+        if not isinstance(after, np.ndarray) or after.shape != before.shape or after.dtype != before.dtype:
+            return True
+        try:
+            return not np.array_equal(before, after, equal_nan=before.dtype.kind in "fc")
+        except TypeError:  # object arrays
+            return not np.array_equal(before, after)
+    if isinstance(before, (list, tuple)):
+        return (type(after) is not type(before) or len(after) != len(before)
+                or any(_changed(b, a) for b, a in zip(before, after)))
+    if isinstance(before, dict):
+        return (not isinstance(after, dict) or list(after) != list(before)
+                or any(_changed(before[k], after[k]) for k in before))
+    if isinstance(before, (numbers.Number, str, bytes, type(None), np.generic)):  # inside a list
+        same = type(after) is type(before) and (after == before or (after != after and before != before))
+        return not same
+    return False
 
 
 def check_that(condition, message, *, hint=None, hints=None, explain=None, part=None):

@@ -14,7 +14,8 @@ def numerical_gradient(f, x, h=1e-5):
     """Central-difference gradient of the scalar function ``f`` at the array ``x``.
 
     ``x`` is nudged in place one entry at a time and restored exactly afterwards, so ``f`` may
-    close over ``x`` (a layer's weights, say).
+    close over ``x`` (a layer's weights, say). ``x`` is restored whatever ``f`` does: when ``f``
+    raises, the exception passes on and ``x`` holds its original values.
 
     Parameters
     ----------
@@ -42,11 +43,13 @@ def numerical_gradient(f, x, h=1e-5):
         raise ValueError("numerical_gradient: x must be contiguous so it can be nudged in place")
     for i in range(flat.size):
         old = flat[i]
-        flat[i] = old + h
-        up = f()
-        flat[i] = old - h
-        down = f()
-        flat[i] = old
+        try:
+            flat[i] = old + h
+            up = f()
+            flat[i] = old - h
+            down = f()
+        finally:
+            flat[i] = old
         gflat[i] = (up - down) / (2 * h)
     return grad
 
@@ -57,7 +60,8 @@ def relative_error(analytic, numeric):
     Scaled by the largest entry (of either array) rather than entry by entry: central
     differences carry an absolute rounding error of about 1e-10 times the gradient's size, which
     would make an entry near zero look wrong on its own. About 1e-7 or less means the backward
-    pass is right; a wrong one gives 1e-2 or more.
+    pass is right; a wrong one gives 1e-2 or more. NaN when either gradient has a NaN or
+    infinite entry (no size to compare with).
 
     Examples
     --------
@@ -69,25 +73,42 @@ def relative_error(analytic, numeric):
         raise ValueError(f"relative_error: shapes differ, {a.shape} and {n.shape}")
     if a.size == 0:
         return 0.0
+    if not (np.isfinite(a).all() and np.isfinite(n).all()):
+        return float("nan")
     scale = max(np.abs(a).max(), np.abs(n).max(), 1e-8)
     return float(np.abs(a - n).max() / scale)
 
 
 class GradcheckReport:
-    """The result of `check_layer`: relative error per gradient (``"x"`` and each parameter)."""
+    """The result of `check_layer`: relative error per gradient (``"x"`` and each parameter).
 
-    def __init__(self, name, errors, tol):
+    ``nonfinite`` maps the gradients that have NaN or infinite entries to where ("analytic",
+    "numerical" or both); each of them fails the check whatever the other errors are.
+    """
+
+    def __init__(self, name, errors, tol, nonfinite=None):
         self.name = name
         self.errors = errors
         self.tol = tol
-        self.max_error = max(errors.values())
-        self.passed = self.max_error <= tol
+        self.nonfinite = dict(nonfinite or {})
+        self.nonfinite.update({k: "relative error" for k, e in errors.items()
+                               if not np.isfinite(e) and k not in self.nonfinite})
+        self.max_error = float(np.max(list(errors.values())))  # NaN if any is NaN
+        self.passed = bool(self.max_error <= tol) and not self.nonfinite
 
     def __str__(self):
         lines = [f"Gradient check of {self.name} (largest relative error per gradient):"]
-        lines += [f"  d{key:<4} {err:.1e}" for key, err in self.errors.items()]
-        verdict = "passed" if self.passed else "FAILED"
-        lines.append(f"  {verdict}: largest {self.max_error:.1e} (tolerance {self.tol:.0e})")
+        for key, err in self.errors.items():
+            if key in self.nonfinite:
+                lines.append(f"  d{key:<4} NaN or infinite entries ({self.nonfinite[key]})")
+            else:
+                lines.append(f"  d{key:<4} {err:.1e}")
+        if self.nonfinite:
+            names = ", ".join(f"d{key}" for key in self.nonfinite)
+            lines.append(f"  FAILED: NaN or infinite gradient in {names}")
+        else:
+            verdict = "passed" if self.passed else "FAILED"
+            lines.append(f"  {verdict}: largest {self.max_error:.1e} (tolerance {self.tol:.0e})")
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -117,7 +138,9 @@ def check_layer(layer, x, rng=None, h=1e-5, tol=1e-6):
     -------
     GradcheckReport
         ``errors`` maps "x", "W", "b", ... to the largest relative error; ``passed``; ``str()``
-        prints a table.
+        prints a table. A NaN or infinite entry in any gradient, analytic or numerical, fails
+        the check: ``errors`` holds NaN for that gradient and ``nonfinite`` says which one and
+        where.
 
     Examples
     --------
@@ -137,8 +160,13 @@ def check_layer(layer, x, rng=None, h=1e-5, tol=1e-6):
     def loss():
         return float(np.sum(layer.forward(x) * g))
 
-    errors = {"x": relative_error(analytic["x"], numerical_gradient(loss, x, h))}
-    for key, param in layer.params.items():
-        errors[key] = relative_error(analytic[key], numerical_gradient(loss, param, h))
+    errors, nonfinite = {}, {}
+    for key, target in [("x", x)] + list(layer.params.items()):
+        exact, numeric = np.asarray(analytic[key], dtype=float), numerical_gradient(loss, target, h)
+        bad = [side for side, g in (("analytic", exact), ("numerical", numeric))
+               if not np.isfinite(g).all()]
+        if bad:
+            nonfinite[key] = " and ".join(bad)
+        errors[key] = relative_error(exact, numeric)
     layer.forward(x)  # leave the layer's cache as it was after the analytic pass
-    return GradcheckReport(getattr(layer, "name", type(layer).__name__), errors, tol)
+    return GradcheckReport(getattr(layer, "name", type(layer).__name__), errors, tol, nonfinite)

@@ -2,7 +2,9 @@
 
 Every layer has:
 
-- ``forward(x)``: returns the output and keeps what the backward pass needs;
+- ``forward(x)``: returns the output and keeps what the backward pass needs, as its own arrays
+  (a copy of ``x``, or ReLU's mask): changing ``x`` in place after forward (``x += noise``) does
+  not change the gradients backward returns;
 - ``backward(dout)``: takes the gradient of the loss with respect to the output and returns the
   gradient with respect to the input, filling ``grads``;
 - ``params`` and ``grads``: dicts of arrays with the same keys ("W", "b" for `Conv2D` and
@@ -31,7 +33,7 @@ import numpy as np
 
 from . import _validation as v
 from ._layer import Layer, _chw, _rng
-from .activations import relu, relu_backward
+from .activations import relu
 from .convolution import conv2d, conv2d_backward
 from .dense import flatten, linear, linear_backward
 from .normalization import BatchNorm1D, BatchNorm2D
@@ -128,13 +130,15 @@ class Conv2D(Layer):
         return f * oh * ow * self.params["W"][0].size
 
     def forward(self, x):
-        """`conv2d` with the layer's weights; keeps ``x`` for the backward pass."""
+        """`conv2d` with the layer's weights; keeps a copy of ``x`` for the backward pass (so
+        that changing ``x`` in place afterwards does not change the gradients)."""
+        given = x
         x = self._input(x, 4, "(N, C, H, W)")
         self.output_shape(x.shape[1:])  # checks channels and sizes, with this layer's name
         params = self._checked_params()
         out = conv2d(x, params["W"], params.get("b"), self.stride, self.padding, self.dilation,
                      self.groups)
-        self._cache = (x, out.shape, threading.get_ident())
+        self._cache = (self._keep(given, x), out.shape, threading.get_ident())
         return out
 
     def backward(self, dout):
@@ -160,14 +164,16 @@ class ReLU(Layer):
         return "ReLU()"
 
     def forward(self, x):
-        """`relu`; keeps ``x`` for the backward pass."""
+        """`relu`; keeps where ``x > 0`` (a boolean mask, not ``x``) for the backward pass."""
         x = v.as_float_array(self.name, "x", x)
-        self._cache = x
+        self._cache = (x > 0, x.dtype)
         return relu(x)
 
     def backward(self, dout):
-        x = self._cached()
-        return relu_backward(self._dout(dout, x.shape), x)
+        """`relu_backward` from the mask kept by forward: ``dout`` where the input was positive."""
+        positive, dtype = self._cached()
+        dout = self._dout(dout, positive.shape)
+        return np.where(positive, dout, 0).astype(np.result_type(dout, dtype), copy=False)
 
 
 class _Pool(Layer):
@@ -194,11 +200,12 @@ class _Pool(Layer):
         return (c, oh, ow)
 
     def forward(self, x):
-        """`pool2d` with this layer's window; keeps ``x`` for the backward pass."""
+        """`pool2d` with this layer's window; keeps a copy of ``x`` for the backward pass."""
+        given = x
         x = self._input(x, 4, "(N, C, H, W)")
         self.output_shape(x.shape[1:])
         out = pool2d(x, self.size, self.stride, self.mode, self.padding)
-        self._cache = (x, out.shape)
+        self._cache = (self._keep(given, x), out.shape)
         return out
 
     def backward(self, dout):
@@ -315,11 +322,12 @@ class Linear(Layer):
         return self.in_features * self.out_features
 
     def forward(self, x):
-        """`linear` with the layer's weights; keeps ``x`` for the backward pass."""
+        """`linear` with the layer's weights; keeps a copy of ``x`` for the backward pass."""
+        given = x
         x = self._input(x, 2, "(N, D_in)")
         self.output_shape(x.shape[1:])
         params = self._checked_params()
-        self._cache = x
+        self._cache = self._keep(given, x)
         return linear(x, params["W"], params["b"])
 
     def backward(self, dout):

@@ -71,14 +71,11 @@ class _BatchNorm(Layer):
                 raise ValueError(f"{self.name}: training mode needs more than one value per "
                                  f"channel to compute batch statistics, got input shape {x.shape} "
                                  f"(use a larger batch, or eval())")
-            mean = x.mean(axis=axes)
-            centred = (x - _per_channel(mean, x.ndim)).astype(dtype, copy=False)
-            var = _channel_sum(centred, centred) / count          # biased: divided by N*H*W
-            m = self.momentum
-            self.running_mean *= 1 - m
-            self.running_mean += m * mean
-            self.running_var *= 1 - m
-            self.running_var += m * var * (count / (count - 1))   # unbiased
+            with np.errstate(over="ignore"):  # a non-finite result is reported just below
+                mean = x.mean(axis=axes)
+                centred = (x - _per_channel(mean, x.ndim)).astype(dtype, copy=False)
+                var = _channel_sum(centred, centred) / count      # biased: divided by N*H*W
+            self._update_running(mean, var * (count / (count - 1)), x)  # unbiased variance
         else:
             mean, var = self.running_mean, self.running_var
             centred = (x - _per_channel(mean, x.ndim)).astype(dtype, copy=False)
@@ -89,6 +86,29 @@ class _BatchNorm(Layer):
         out = xhat * _per_channel(self.params["gamma"].astype(dtype, copy=False), x.ndim)
         out += _per_channel(self.params["beta"].astype(dtype, copy=False), x.ndim)
         return out
+
+    def _update_running(self, mean, var, x):
+        """running = (1 - momentum) * running + momentum * batch's, in place.
+
+        A NonFiniteError naming the layer, with the running statistics left unchanged, if the
+        batch's statistics or the new running ones would be NaN or infinite (an input too large
+        for the dtype: its square overflows).
+        """
+        m = self.momentum
+        with np.errstate(over="ignore", invalid="ignore"):
+            new_mean = (1 - m) * self.running_mean + m * mean
+            new_var = (1 - m) * self.running_var + m * var
+        for what, batch, new in (("mean", mean, new_mean), ("variance", var, new_var)):
+            bad = np.flatnonzero(~(np.isfinite(batch) & np.isfinite(new)))
+            if bad.size:
+                c = int(bad[0])
+                raise v.NonFiniteError(
+                    f"{self.name}: the running {what} of channel {c} would become {new[c]}: the "
+                    f"batch's {what} there is {batch[c]:.4g}, the input being too large for "
+                    f"{np.result_type(batch)} (largest |x| {np.abs(x).max():.4g}); the running "
+                    f"statistics were left unchanged. Scale the input down (e.g. to [0, 1])")
+        self.running_mean[...] = new_mean
+        self.running_var[...] = new_var
 
     def backward(self, dout):
         xhat, inv_std, training, axes, count = self._cached()

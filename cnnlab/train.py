@@ -5,12 +5,15 @@ param`` to the gradient (an L2 penalty), `AdamW` shrinks the parameters directly
 the adaptive step (decoupled weight decay, Loshchilov and Hutter, 2019).
 """
 
+import signal
 import sys
+import threading
 import time
 
 import numpy as np
 
 from . import _validation as v
+from ._layer import _walk
 from .losses import check_labels, cross_entropy, cross_entropy_backward
 
 __all__ = ["SoftmaxCrossEntropy", "SGD", "Adam", "AdamW", "fit", "History", "accuracy"]
@@ -243,9 +246,54 @@ class AdamW(Adam):
         return grad
 
 
+def _labels(func, y, n, name="y"):
+    """``y`` checked as one integer class label per sample of X (n of them), not negative.
+
+    The checks `fit` and `accuracy` share, made before any computation: a label array of
+    another shape, (N, 1) say, would otherwise broadcast against the predictions.
+    """
+    arr = np.asarray(y)
+    if arr.ndim != 1 or len(arr) != n:
+        raise ValueError(f"{func}: {name} must have shape ({n},), one label per sample of X, got "
+                         f"{arr.shape}")
+    return check_labels(func, arr, n, name=name)
+
+
 def accuracy(model, X, y, batch_size=256):
-    """Fraction of samples whose predicted class equals the label."""
-    return float(np.mean(model.predict(X, batch_size) == np.asarray(y)))
+    """Fraction of samples whose predicted class equals the label.
+
+    Parameters
+    ----------
+    model : Sequential (anything with ``predict(X, batch_size)``)
+    X : array_like, shape (N, ...)
+        At least one sample.
+    y : array_like of int, shape (N,)
+        One class label per sample, checked as `fit` checks them.
+    batch_size : int, optional
+
+    Returns
+    -------
+    float in [0, 1]
+
+    Raises
+    ------
+    ValueError, TypeError
+        X without samples; y not one non-negative integer label per sample of X (a column
+        of shape (N, 1) included).
+
+    Examples
+    --------
+    >>> from cnnlab.layers import Linear, Sequential
+    >>> model = Sequential(Linear(2, 2, rng=0))
+    >>> model.params["0.W"][...] = np.eye(2)           # class = the larger coordinate
+    >>> accuracy(model, [[1.0, 0.0], [0.0, 1.0], [2.0, 3.0]], [0, 1, 0])
+    0.6666666666666666
+    """
+    X = v.as_float_array("accuracy", "X", X, min_ndim=2)
+    if len(X) == 0:
+        raise ValueError(f"accuracy: X must hold at least one sample, got shape {X.shape}")
+    y = _labels("accuracy", y, len(X))
+    return float(np.mean(model.predict(X, batch_size) == y))
 
 
 class History(dict):
@@ -253,7 +301,8 @@ class History(dict):
     data ``["val_loss"]``, ``["val_accuracy"]`` (lists, one entry per epoch). Also attributes.
 
     ``stopped`` is None when every epoch ran, else the reason `fit` stopped early (a diverging
-    loss); the lists then hold the epochs completed before it.
+    loss, or "interrupted at epoch E, batch B" after Ctrl-C or JupyterLab's stop button); the
+    lists then hold the epochs completed before it.
     """
 
     stopped = None
@@ -327,16 +376,22 @@ def fit(model, X, y, epochs, batch_size, optimizer, X_val=None, y_val=None, rng=
     history holds the epochs completed before it, and ``history.stopped`` the reason. The
     model's weights are then those of the diverged step (usually useless): build a new model,
     with a smaller ``lr``.
+
+    An interrupt (KeyboardInterrupt: Ctrl-C, or the stop button of JupyterLab) stops training
+    the same way: a printed line says at which epoch and batch and what state the weights are
+    in, the history of the completed epochs is returned, and ``history.stopped`` starts with
+    "interrupted". The model keeps the weights of its last completed step: an interrupt that
+    arrives while the optimiser updates the weights waits until that step is done (in the main
+    thread; a second interrupt during the same step stops it at once, and the message then
+    says the weights may be partly updated), and the running statistics of batch
+    normalisations are restored when the interrupted batch took no step.
     """
     X = v.as_float_array("fit", "X", X, min_ndim=2)
     epochs = v.positive_int("fit", "epochs", epochs)
     batch_size = v.positive_int("fit", "batch_size", batch_size)
     if len(X) == 0:
         raise ValueError(f"fit: X must hold at least one sample, got shape {X.shape}")
-    y = np.asarray(y)
-    if y.ndim != 1 or len(y) != len(X):
-        raise ValueError(f"fit: y must have shape ({len(X)},), one label per sample of X, got {y.shape}")
-    check_labels("fit", y, len(X), name="y")
+    y = _labels("fit", y, len(X))
     if not hasattr(optimizer, "step"):
         raise TypeError(f"fit: optimizer must have a step() method (SGD, Adam, AdamW), got "
                         f"{type(optimizer).__name__}")
@@ -362,16 +417,22 @@ def fit(model, X, y, epochs, batch_size, optimizer, X_val=None, y_val=None, rng=
     n_batches = -(-len(X) // batch_size)
     bar = _ProgressBar(epochs, n_batches) if progress else None
     was_training = getattr(model, "training", True)
-    limit = None
+    limit = where = None
+    at = _Position()
+    stats = _RunningStats(model)
     # overflow warnings would only repeat what the divergence check reports
     quiet = np.errstate(over="ignore", invalid="ignore")
     quiet.__enter__()
+    guard = _StepGuard()
     try:
         _set_mode(model, True)
         for epoch in range(epochs):
+            at.epoch, at.batch, at.phase = epoch, 0, "forward"
             order = rng.permutation(len(X))
             total, correct = 0.0, 0
             for b in range(n_batches):
+                at.batch, at.phase = b, "forward"
+                stats.save()
                 idx = order[b * batch_size:(b + 1) * batch_size]
                 xb = X[idx] if augment is None else _augmented(augment, X[idx], rng)
                 try:
@@ -393,14 +454,19 @@ def fit(model, X, y, epochs, batch_size, optimizer, X_val=None, y_val=None, rng=
                     total += batch_loss * len(idx)
                     correct += int(np.sum(logits.argmax(axis=1) == y[idx]))
                     model.backward(loss_fn.backward())
-                    optimizer.step()
+                    at.phase = "step"
+                    with guard:
+                        optimizer.step()
+                    at.phase, at.steps = "after step", at.steps + 1
                 except v.NonFiniteError as exc:
                     history.stopped = _diverged(epoch, b, exc)
                     break
+                guard.raise_pending()
                 if bar:
                     bar.update(epoch, b + 1, total / min((b + 1) * batch_size, len(X)))
             if history.stopped:
                 break
+            at.phase = "validation"
             history["loss"].append(total / len(X))
             history["accuracy"].append(correct / len(X))
             if X_val is not None:
@@ -416,17 +482,125 @@ def fit(model, X, y, epochs, batch_size, optimizer, X_val=None, y_val=None, rng=
                 history["val_loss"].append(val_loss)
                 history["val_accuracy"].append(val_accuracy)
                 _set_mode(model, True)
+            at.phase = "end of epoch"
             if bar:
                 bar.end_epoch(epoch, {k: vals[-1] for k, vals in history.items()})
+    except KeyboardInterrupt:
+        history.stopped, where = at.interrupted(history, n_batches, stats)
     finally:
+        guard.close()
         quiet.__exit__(None, None, None)
         _set_mode(model, was_training)
         if bar:
             bar.close(history.stopped)
-    if history.stopped:
+    if history.stopped and history.stopped.startswith("interrupted"):
+        print(f"fit {history.stopped}: {where}; the history holds the {len(history['loss'])} "
+              f"completed epoch(s).", flush=True)
+    elif history.stopped:
         print(f"fit stopped early: {history.stopped}. Try a smaller learning rate (lr); the "
               f"history holds the {len(history['loss'])} completed epoch(s).", flush=True)
     return history
+
+
+class _Position:
+    """Where `fit` is: epoch, batch (from 0), what it is doing, and how many steps it took."""
+
+    epoch, batch, phase, steps = 0, 0, "forward", 0
+
+    def interrupted(self, history, n_batches, stats):
+        """(``History.stopped``, the state of the weights) after a KeyboardInterrupt here.
+
+        Drops the figures of an epoch whose validation did not finish (every list keeps one
+        entry per completed epoch) and restores the batch normalisations' running statistics
+        when the interrupted batch had not finished its step.
+        """
+        n = min(len(vals) for vals in history.values())
+        for vals in history.values():
+            del vals[n:]
+        epoch, batch = self.epoch + 1, self.batch + 1
+        if self.phase in ("forward", "step"):
+            stats.restore()
+        if self.phase == "forward":
+            stopped = f"interrupted at epoch {epoch}, batch {batch}"
+            where = (f"batch {batch} took no step, so the weights are those after the last "
+                     f"completed step ({self.steps} step(s) in all)")
+        elif self.phase == "step":
+            stopped = f"interrupted at epoch {epoch}, batch {batch}, inside the optimiser's step"
+            where = ("the interrupt came inside optimizer.step(), so some weights may hold this "
+                     "step's update and others not: build the model again (or reload saved "
+                     "weights) before using it")
+        elif self.phase == "after step":
+            stopped = f"interrupted at epoch {epoch}, batch {batch}"
+            where = (f"batch {batch}'s step was completed first, so the weights are those after it "
+                     f"({self.steps} step(s) in all)")
+        else:  # after the epoch's last batch: validation or the epoch's line
+            stopped = f"interrupted at epoch {epoch}, after its {n_batches} batches"
+            where = (f"the weights are those after the epoch's last step ({self.steps} step(s) "
+                     f"in all)")
+        return stopped, where
+
+
+class _RunningStats:
+    """The running statistics of a model's batch normalisations, saved before each batch so
+    that an interrupted batch leaves them as they were (a few numbers per channel)."""
+
+    def __init__(self, model):
+        self.layers = [layer for _, layer in _walk(model, "")
+                       if isinstance(getattr(layer, "running_mean", None), np.ndarray)
+                       and isinstance(getattr(layer, "running_var", None), np.ndarray)]
+        self.saved = []
+
+    def save(self):
+        self.saved = [(layer.running_mean.copy(), layer.running_var.copy()) for layer in self.layers]
+
+    def restore(self):
+        for layer, (mean, var) in zip(self.layers, self.saved):
+            if layer.running_mean.shape == mean.shape and layer.running_var.shape == var.shape:
+                layer.running_mean[...] = mean
+                layer.running_var[...] = var
+
+
+class _StepGuard:
+    """Holds back Ctrl-C (JupyterLab's stop button) while the optimiser updates the weights.
+
+    Inside ``with guard:`` a first SIGINT is only noted, so a step is never left half-applied;
+    `raise_pending` raises the KeyboardInterrupt once the step is done. A second SIGINT inside
+    the step raises at once (a step that hangs can still be stopped). Outside the block SIGINT
+    raises as usual. Only in the main thread and only over Python's default handler (another
+    handler, or another thread: nothing is changed).
+    """
+
+    def __init__(self):
+        self.pending = self.inside = False
+        self.installed = (threading.current_thread() is threading.main_thread()
+                          and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+        self._handler = self._handle  # one bound method, to recognise it in close()
+        if self.installed:
+            signal.signal(signal.SIGINT, self._handler)
+
+    def _handle(self, signum, frame):
+        if self.inside and not self.pending:
+            self.pending = True
+            return
+        raise KeyboardInterrupt
+
+    def __enter__(self):
+        self.inside = True
+        return self
+
+    def __exit__(self, *exc):
+        self.inside = False
+        return False
+
+    def raise_pending(self):
+        if self.pending:
+            self.pending = False
+            raise KeyboardInterrupt
+
+    def close(self):
+        if self.installed and signal.getsignal(signal.SIGINT) is self._handler:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        self.installed = False
 
 
 def _diverged(epoch, batch, exc):

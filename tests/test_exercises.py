@@ -201,3 +201,85 @@ def test_a_failed_check_shows_its_message_without_a_traceback_in_a_notebook():
     assert "count again" in wrong.evalue
     assert missing.traceback == [f"ExerciseNotDone: {missing.evalue}"]
     assert len(ordinary.traceback) > 1  # other errors keep their traceback
+
+
+# --- the learner's function on copies; clear messages for odd results (issue 27) ---------------
+
+def _flip_in_place(k):
+    """Lesson 02's kernel flip, written into its input."""
+    k[...] = k[::-1, ::-1].copy()
+    return k
+
+
+def test_a_function_that_changes_its_argument_in_place_fails_naming_it_and_the_callers_array_is_untouched():
+    sobel_x = np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]])
+    before = sobel_x.copy()
+    with pytest.raises(ExerciseError) as info:
+        check_function(_flip_in_place, [((sobel_x,), before[::-1, ::-1])], hint="np.flip")
+    text = str(info.value)
+    assert text.startswith("`_flip_in_place` changed its argument `k` in place: the exercise asks for a "
+                           "new result with the input left as it was.")
+    assert "Work on a copy (e.g. `k = k.copy()` first)" in text and "Hint: np.flip" in text
+    assert "Afterwards `k` was: array of shape (3, 3):" in text
+    np.testing.assert_array_equal(sobel_x, before)          # the notebook's kernel is not flipped
+
+
+def test_allow_mutation_accepts_a_change_in_place_but_still_leaves_the_callers_array_alone(capsys):
+    sobel_x = np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]])
+    before = sobel_x.copy()
+    check_function(_flip_in_place, [((sobel_x,), before[::-1, ::-1])], allow_mutation=True)
+    assert capsys.readouterr().out == "Correct! (1 case checked)\n"
+    np.testing.assert_array_equal(sobel_x, before)
+    with pytest.raises(TypeError, match="check_function: allow_mutation must be True or False"):
+        check_function(_flip_in_place, [((sobel_x,), before)], allow_mutation="yes")
+
+
+def test_a_changed_list_or_keyword_argument_is_named_and_other_objects_are_not_judged(capsys):
+    def best_epoch(losses, patience=1):
+        losses.sort()                                        # the learner sorts the caller's list
+        return 1
+
+    losses = [0.5, 0.3, 0.4]
+    with pytest.raises(ExerciseError, match=r"`best_epoch` changed its argument `losses` in place"):
+        check_function(best_epoch, [((losses, 1), 1)])
+    assert losses == [0.5, 0.3, 0.4]
+    with pytest.raises(ExerciseError, match=r"`best_epoch` changed its argument `losses` in place"):
+        check_function(best_epoch, [({"losses": losses, "patience": 2}, 1)])
+
+    import cnnlab as cl
+
+    def backward_of(layer, dout):                           # fills layer.grads: not an array argument
+        return layer.backward(dout)
+
+    layer = cl.Linear(2, 2, rng=0)
+    x = np.array([[1.0, 2.0]])
+    layer.forward(x)
+    check_function(backward_of, [((layer, np.ones((1, 2))), np.ones((1, 2)) @ layer.params["W"].T)])
+    assert capsys.readouterr().out == "Correct! (1 case checked)\n"
+    assert not layer.grads["W"].any()                       # the copy was given, not the layer
+
+
+def test_a_ragged_list_result_gets_a_message_not_a_numpy_error():
+    def rows(x):
+        return [[1, 2], [3]]
+
+    with pytest.raises(ExerciseError) as info:
+        check_function(rows, [((np.zeros(2),), np.zeros((2, 2)))])
+    text = str(info.value)
+    assert text.startswith("`rows` is not right yet: got a list whose rows have different lengths (a "
+                           "ragged list), not an array of numbers")
+    assert "Got: [[1, 2], [3]]" in text
+
+
+@pytest.mark.parametrize("imag", [1.0, 0.0])
+def test_a_complex_result_gets_a_message_and_no_complex_warning(imag):
+    import warnings
+
+    def spectrum(x):
+        return np.array([1 + imag * 1j, 2])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ExerciseError, match=r"`spectrum` is not right yet: got complex numbers "
+                                                r"\(dtype complex128\), but the answer has real numbers"):
+            check_function(spectrum, [((np.zeros(2),), np.array([1.0, 2.0]))])

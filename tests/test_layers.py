@@ -394,3 +394,71 @@ def test_layer_modules_call_public_operations_only():
                 private = [n for n in names if n.startswith("_") and n not in ("_validation", "_layer")]
                 private += [module] if module.startswith("_") else []
                 assert not private, f"cnnlab/{name}.py imports private {private} from .{module}"
+
+
+# --- the input changed in place between forward and backward (issue 27) ------------------------
+
+def _conv_block(seed):
+    rng = np.random.default_rng(seed)
+    return cl.Sequential(cl.Conv2D(2, 2, 3, padding=1, rng=rng), cl.ReLU(), cl.Conv2D(2, 2, 3, padding=1, rng=rng))
+
+
+_EVERY_LAYER = [
+    ("Conv2D", lambda: _nonzero_bias(cl.Conv2D(2, 3, 3, rng=0)), (2, 2, 6, 7)),
+    ("Conv2D strided, grouped", lambda: cl.Conv2D(2, 4, 3, stride=2, padding=1, groups=2, rng=0), (2, 2, 7, 7)),
+    ("Linear", lambda: _nonzero_bias(cl.Linear(5, 4, rng=0)), (3, 5)),
+    ("ReLU", cl.ReLU, (2, 3, 4, 4)),
+    ("MaxPool2D", lambda: cl.MaxPool2D(2), (2, 2, 6, 6)),
+    ("MaxPool2D padded", lambda: cl.MaxPool2D(3, stride=2, padding=1), (2, 2, 7, 7)),
+    ("AvgPool2D", lambda: cl.AvgPool2D(2), (2, 2, 6, 6)),
+    ("GlobalAvgPool2D", cl.GlobalAvgPool2D, (2, 3, 4, 4)),
+    ("Flatten", cl.Flatten, (2, 3, 4, 4)),
+    ("BatchNorm2D", lambda: _nonzero_bias(cl.BatchNorm2D(3)), (4, 3, 2, 2)),
+    ("BatchNorm2D eval", lambda: _nonzero_bias(cl.BatchNorm2D(3)).eval(), (4, 3, 2, 2)),
+    ("BatchNorm1D", lambda: _nonzero_bias(cl.BatchNorm1D(3)), (6, 3)),
+    ("Dropout", lambda: cl.Dropout(0.5, rng=0), (3, 8)),
+    ("Residual", lambda: cl.Residual(_conv_block(1)), (2, 2, 4, 4)),
+    ("Residual with a shortcut", lambda: cl.Residual(_conv_block(2), shortcut=cl.Conv2D(2, 2, 1, rng=3)),
+     (2, 2, 4, 4)),
+    ("Sequential", lambda: cl.Sequential(cl.Conv2D(1, 2, 3, padding=1, rng=0), cl.ReLU(), cl.MaxPool2D(2),
+                                         cl.Flatten(), cl.Linear(2 * 3 * 3, 4, rng=1)), (2, 1, 6, 6)),
+    ("Sequential, Flatten first", lambda: cl.Sequential(cl.Flatten(), cl.Linear(8, 3, rng=0), cl.ReLU(),
+                                                        cl.Linear(3, 2, rng=1)), (4, 2, 2, 2)),
+]
+
+
+@pytest.mark.parametrize("name, make, shape", _EVERY_LAYER, ids=[c[0] for c in _EVERY_LAYER])
+@pytest.mark.parametrize("change", ["x += noise", "x *= -1"])
+def test_changing_the_input_in_place_after_forward_leaves_the_gradients_of_the_input_forward_saw(
+        name, make, shape, change):
+    import copy
+    layer = make()
+    twin = copy.deepcopy(layer)                 # the same layer (and the same dropout mask)
+    x = _x(*shape, seed=4)
+    original = x.copy()
+    out = layer.forward(x).copy()               # (Flatten's output is a view of x, as a reshape is)
+    if change == "x += noise":
+        x += np.random.default_rng(5).normal(size=shape)
+    else:
+        x *= -1
+    g = _x(*out.shape, seed=6)
+    dx = layer.backward(g)
+    np.testing.assert_array_equal(twin.forward(original), out)
+    np.testing.assert_array_equal(dx, twin.backward(g))     # as if x had not been touched
+    for key in twin.grads:
+        np.testing.assert_array_equal(layer.grads[key], twin.grads[key], err_msg=f"{name}: grads[{key!r}]")
+
+
+@pytest.mark.parametrize("given", [
+    lambda: np.arange(10).reshape(2, 5),                      # integers: converted, a new array
+    lambda: np.arange(10.0).reshape(2, 5),                    # float64: the caller's own array
+    lambda: np.arange(20.0).reshape(2, 10)[:, ::2],           # a view of the caller's array
+])
+def test_a_linear_layer_keeps_the_input_forward_saw_whatever_its_form(given):
+    x = given()
+    original = np.array(x, dtype=float)
+    layer = _nonzero_bias(cl.Linear(5, 2, rng=0))
+    layer.forward(x)
+    x[...] = 0
+    layer.backward(np.ones((2, 2)))
+    np.testing.assert_allclose(layer.grads["W"], original.T @ np.ones((2, 2)))   # dW = x^T dout

@@ -102,3 +102,39 @@ def test_rejected_input(call, error, message):
 
 def test_one_sample_is_fine_in_evaluation_mode():
     assert cl.BatchNorm1D(3).eval().forward(np.ones((1, 3))).shape == (1, 3)
+
+
+# --- no silent wrong result (issue 27) ---------------------------------------------------------
+
+@pytest.mark.parametrize("layer, x", [
+    (lambda: cl.BatchNorm2D(3), np.random.default_rng(0).normal(size=(4, 3, 2, 2)) * 1e200),
+    (lambda: cl.BatchNorm1D(3), np.random.default_rng(1).normal(size=(8, 3)) * 1e160),
+    (lambda: cl.BatchNorm1D(3, dtype=np.float32),
+     (np.random.default_rng(2).normal(size=(8, 3)) * 1e25).astype(np.float32)),
+])
+def test_a_running_statistic_that_would_overflow_raises_naming_the_layer_and_keeps_the_old_ones(layer, x):
+    from cnnlab._validation import NonFiniteError
+    bn = layer()
+    bn.forward(np.random.default_rng(3).normal(size=x.shape).astype(x.dtype))   # finite statistics
+    mean, var = bn.running_mean, bn.running_var
+    before = mean.copy(), var.copy()
+    with pytest.raises(NonFiniteError, match=rf"{bn.name}: the running variance of channel \d would "
+                                             r"become inf.*the running statistics were left unchanged"):
+        bn.forward(x)
+    assert bn.running_mean is mean and bn.running_var is var
+    np.testing.assert_array_equal(mean, before[0])
+    np.testing.assert_array_equal(var, before[1])
+    # evaluation mode still uses the good statistics
+    out = bn.eval().forward(np.ones(x.shape, x.dtype))
+    assert np.isfinite(out).all()
+
+
+def test_fit_stops_as_divergence_when_a_batch_norm_statistic_would_overflow(capsys):
+    from cnnlab.train import SGD, fit
+    rng = np.random.default_rng(4)
+    X, y = rng.normal(size=(20, 1, 3, 3)) * 1e200, rng.integers(0, 2, 20)
+    model = cl.Sequential(cl.BatchNorm2D(1), cl.Flatten(), cl.Linear(9, 2, rng=0))
+    history = fit(model, X, y, 2, 10, SGD(model, lr=0.1), rng=0, progress=False)
+    assert history.stopped == ("the loss diverged at epoch 1, batch 1: NaN or infinite numbers "
+                               "reached BatchNorm2D")
+    np.testing.assert_array_equal(model[0].running_var, [1.0])

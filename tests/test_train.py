@@ -331,3 +331,235 @@ def test_weights_blown_up_by_a_huge_learning_rate_stop_fit_as_divergence():
     history = fit(model, X, y, 3, 40, SGD(model, lr=1e308), rng=0, progress=False)
     assert history.stopped.startswith("the loss diverged at epoch 1, batch 2")
     assert history.loss == []
+
+
+# --- no silent wrong result, no lost work (issue 27) -------------------------------------------
+
+def _steps_by_hand(model, X, y, batch_size, seed, n_steps, lr):
+    """The first ``n_steps`` SGD steps of `fit` (same shuffles), written out: the reference."""
+    rng = np.random.default_rng(seed)
+    loss, opt, done = SoftmaxCrossEntropy(), SGD(model, lr=lr), 0
+    while done < n_steps:
+        order = rng.permutation(len(X))
+        for b in range(0, len(X), batch_size):
+            if done == n_steps:
+                break
+            idx = order[b:b + batch_size]
+            loss.forward(model.forward(X[idx]), y[idx])
+            model.backward(loss.backward())
+            opt.step()
+            done += 1
+    return model
+
+
+def _two_layer(seed=0):
+    return cl.Sequential(cl.Flatten(), cl.Linear(64, 16, rng=seed), cl.ReLU(), cl.Linear(16, 10, rng=seed + 1))
+
+
+def _weights(model):
+    return [p.copy() for p, _ in model.parameters()]
+
+
+def test_an_interrupt_stops_fit_with_the_finished_epochs_and_the_weights_of_the_last_step(capsys):
+    X, y = _tiny_problem()                              # 120 samples: 3 batches of 40
+    calls = []
+
+    def augment(xb, rng):                               # the stop button, during batch 2 of epoch 2
+        calls.append(len(calls))
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return xb
+
+    model = _two_layer()
+    model.eval()
+    history = fit(model, X, y, 4, 40, SGD(model, lr=0.1), rng=0, progress=False, augment=augment)
+    assert history.stopped == "interrupted at epoch 2, batch 2"
+    fresh = _two_layer()
+    one_epoch = fit(fresh, X, y, 1, 40, SGD(fresh, lr=0.1), rng=0, progress=False)
+    assert history.loss == pytest.approx(one_epoch.loss) and len(history.accuracy) == 1
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and out[0].startswith("fit interrupted at epoch 2, batch 2: batch 2 took no step")
+    assert "4 step(s)" in out[0] and "1 completed epoch(s)" in out[0]
+    reference = _steps_by_hand(_two_layer(), X, y, 40, 0, 4, 0.1)   # epoch 1's 3 steps + batch 1
+    for got, want in zip(_weights(model), _weights(reference)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+    assert not model.training                           # left in the mode it was in
+    import signal
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_an_interrupt_inside_a_layer_closes_the_progress_bar_and_keeps_the_running_statistics(monkeypatch):
+    X, y = _tiny_problem()
+    closed = []
+
+    class Bar:
+        def __init__(self, epochs, n_batches):
+            pass
+
+        def update(self, *args):
+            pass
+
+        def end_epoch(self, *args):
+            pass
+
+        def close(self, stopped=None):
+            closed.append(stopped)
+
+    class StopAt(cl.layers.Layer):                      # raises in forward call number `at`
+        def __init__(self, at):
+            super().__init__()
+            self.at, self.calls = at, 0
+
+        def forward(self, x):
+            self.calls += 1
+            if self.calls == self.at:
+                raise KeyboardInterrupt
+            return x
+
+        def backward(self, dout):
+            return dout
+
+    monkeypatch.setattr(cl.train, "_ProgressBar", Bar)
+    bn = cl.BatchNorm1D(64)
+    model = cl.Sequential(cl.Flatten(), bn, StopAt(3), cl.Linear(64, 10, rng=0))
+    seen = []
+    original = bn.forward
+
+    def forward(x):                                     # the statistics before each batch
+        seen.append((bn.running_mean.copy(), bn.running_var.copy()))
+        return original(x)
+
+    bn.forward = forward
+    history = fit(model, X, y, 2, 40, SGD(model, lr=0.1), rng=0, progress=True)
+    assert history.stopped == "interrupted at epoch 1, batch 3" and history.loss == []
+    assert closed == ["interrupted at epoch 1, batch 3"]
+    # batch 3 went through the batch normalisation, then was interrupted: its update is undone
+    np.testing.assert_array_equal(bn.running_mean, seen[2][0])
+    np.testing.assert_array_equal(bn.running_var, seen[2][1])
+    assert not np.array_equal(seen[2][0], seen[1][0])   # (the batches before did update them)
+
+
+def test_an_interrupt_during_validation_keeps_every_list_one_entry_per_completed_epoch(capsys):
+    X, y = _tiny_problem()
+
+    class StopInEval(cl.layers.Layer):                  # raises in its second evaluation pass
+        def __init__(self):
+            super().__init__()
+            self.evals = 0
+
+        def forward(self, x):
+            if not self.training:
+                self.evals += 1
+                if self.evals == 3:                     # epoch 2's validation loss (1 + 1 passes per epoch)
+                    raise KeyboardInterrupt
+            return x
+
+        def backward(self, dout):
+            return dout
+
+    model = cl.Sequential(cl.Flatten(), StopInEval(), cl.Linear(64, 10, rng=0))
+    history = fit(model, X, y, 3, 40, SGD(model, lr=0.1), X_val=X[:40], y_val=y[:40], rng=0,
+                  progress=False)
+    assert history.stopped == "interrupted at epoch 2, after its 3 batches"
+    assert [len(v) for v in history.values()] == [1, 1, 1, 1]
+    assert "the weights are those after the epoch's last step (6 step(s) in all)" in capsys.readouterr().out
+
+
+class _SignalInStep(SGD):
+    """SGD whose step sends the process SIGINT (the stop button) between two parameter updates."""
+
+    def __init__(self, model, lr, at, times=1):
+        super().__init__(model, lr=lr)
+        self.at, self.times, self.steps = at, times, 0
+
+    def step(self):
+        import signal
+        self.steps += 1
+        for i, ((param, grad), vel) in enumerate(zip(self._current_pairs(), self.velocity)):
+            if self.steps == self.at and i == 1:
+                for _ in range(self.times):
+                    signal.raise_signal(signal.SIGINT)
+            vel *= self.momentum
+            vel -= self.lr * grad
+            param += vel
+
+
+def test_an_interrupt_inside_the_optimiser_step_waits_until_the_step_is_done(capsys):
+    X, y = _tiny_problem()
+    model = _two_layer()
+    history = fit(model, X, y, 2, 40, _SignalInStep(model, 0.1, at=5), rng=0, progress=False)
+    assert history.stopped == "interrupted at epoch 2, batch 2"
+    assert "batch 2's step was completed first" in capsys.readouterr().out
+    reference = _steps_by_hand(_two_layer(), X, y, 40, 0, 5, 0.1)   # every weight got step 5
+    for got, want in zip(_weights(model), _weights(reference)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
+def test_a_second_interrupt_inside_the_step_stops_at_once_and_says_the_weights_may_be_partly_updated(capsys):
+    X, y = _tiny_problem()
+    model = _two_layer()
+    history = fit(model, X, y, 2, 40, _SignalInStep(model, 0.1, at=2, times=2), rng=0, progress=False)
+    assert history.stopped == "interrupted at epoch 1, batch 2, inside the optimiser's step"
+    assert "some weights may hold this step's update and others not" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("labels, error, message", [
+    (lambda y: y[:, None], ValueError, r"accuracy: y must have shape \(120,\), one label per sample of X, "
+                                       r"got \(120, 1\)"),
+    (lambda y: y[:-1], ValueError, r"accuracy: y must have shape \(120,\).*got \(119,\)"),
+    (lambda y: y.astype(float), TypeError, r"accuracy: y must be integer class indices"),
+    (lambda y: -y - 1, ValueError, r"accuracy: y must be class indices 0, 1, 2, ..., got -10"),
+])
+def test_accuracy_checks_the_labels_as_fit_does(labels, error, message):
+    X, y = _tiny_problem()
+    model = cl.Sequential(cl.Flatten(), cl.Linear(64, 10, rng=0))
+    right = np.mean(model.predict(X) == y)              # the reference: one label per sample
+    assert accuracy(model, X, y) == pytest.approx(right)
+    with pytest.raises(error, match=message):
+        accuracy(model, X, labels(y))
+    with pytest.raises(ValueError, match=r"accuracy: X must hold at least one sample"):
+        accuracy(model, X[:0], y[:0])
+
+
+def test_the_stop_button_of_a_kernel_stops_fit_with_the_history_and_no_traceback():
+    """JupyterLab's stop button is a SIGINT to the kernel (interrupt_kernel): fit returns."""
+    from jupyter_client.manager import start_new_kernel
+    km, kc = start_new_kernel(kernel_name="python3")
+    try:
+        code = (
+            "import numpy as np, cnnlab as cl\n"
+            "from cnnlab.train import fit, SGD\n"
+            "rng = np.random.default_rng(0)\n"
+            "X, y = rng.normal(size=(64, 1, 8, 8)), rng.integers(0, 3, 64)\n"
+            "model = cl.Sequential(cl.Conv2D(1, 4, 3, rng=0), cl.ReLU(), cl.Flatten(), cl.Linear(144, 3, rng=0))\n"
+            "def augment(xb, rng, seen=[]):\n"
+            "    if len(seen) == 20:\n"
+            "        print('training', flush=True)\n"
+            "    seen.append(1)\n"
+            "    return xb\n"
+            "h = fit(model, X, y, 10**6, 8, SGD(model, lr=0.01), rng=0, augment=augment)\n"
+            "print('returned:', h.stopped.split(',')[0], len(h.loss) >= 2)\n")
+        msg_id = kc.execute(code)
+        out, interrupted = "", False
+        while True:
+            msg = kc.get_iopub_msg(timeout=120)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream":
+                out += content["text"]
+                if "training" in out and not interrupted:
+                    km.interrupt_kernel()                      # the stop button
+                    interrupted = True
+            elif kind == "error":
+                out += "ERROR " + content["ename"]
+            elif kind == "status" and content["execution_state"] == "idle":
+                break
+        reply = kc.get_shell_msg(timeout=60)
+        assert reply["content"]["status"] == "ok", out
+        assert "ERROR" not in out and "KeyboardInterrupt" not in out
+        assert re.search(r"fit interrupted at epoch \d+, batch \d+", out), out
+        assert "returned: interrupted at epoch" in out and out.rstrip().endswith("True")
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
