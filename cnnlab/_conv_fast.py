@@ -284,5 +284,7 @@ def backward(dout, ctx, w, dw_out, func="conv2d"):
                         dxp[:, :, r:r + sh * (rows - 1) + 1:sh, s:s + sw * (g.ow - 1) + 1:sw] += (
                             dcols[:, i, j].transpose(1, 0, 2, 3))
         dx[n0:n1] = dxp[:, :, ph:ph + g.h, pw:pw + g.w]
+    if first:  # an empty batch: no tile wrote the weights' gradient
+        dw_flat[...] = 0
     db = dout.sum(axis=(0, 2, 3))
     return dx, db

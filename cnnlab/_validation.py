@@ -384,6 +384,9 @@ def pool_window(func, shape, size, stride, padding=None):
     size = int_pair(func, "size", size)
     stride = size if stride is None else int_pair(func, "stride", stride)
     pads = (0, 0) if padding is None else int_pair(func, "padding", padding, minimum=0)
+    for axis, name in ((0, "rows"), (1, "columns")):
+        if shape[-2 + axis] == 0:  # every window would hold padding only
+            raise ValueError(f"{func}: x has no {name} to pool (x.shape={tuple(shape)})")
     if any(2 * p > k for p, k in zip(pads, size)):
         raise ValueError(f"{func}: padding must be at most half the window size {size}, got "
                          f"{padding!r}")

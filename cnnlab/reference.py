@@ -83,18 +83,29 @@ def pad2d(x, padding, value=0):
     return out
 
 
+def _check_single_map(func, image, kernel, geometry):
+    """The limits conv2d would check, refused with the name of the function called."""
+    (sh, sw), (ph, pw) = geometry[:2]
+    (h, w), (kh, kw) = image.shape, kernel.shape
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    _check_steps(func, oh * ow * kh * kw)
+    v.check_size(func, (h + 2 * ph, w + 2 * pw), image.dtype, "padded input")
+
+
 @_refuse_overflow("correlate2d")
 def correlate2d(image, kernel, stride=1, padding=0):
     """Place the kernel at the top left, multiply element-wise, sum, write one output pixel;
     move by the stride and repeat, row by row."""
-    image, kernel, _ = v.single_map_args("correlate2d", image, kernel, stride, padding)
+    image, kernel, geometry = v.single_map_args("correlate2d", image, kernel, stride, padding)
+    _check_single_map("correlate2d", image, kernel, geometry)
     return conv2d(image[None, None], kernel[None, None], None, stride, padding)[0, 0]
 
 
 @_refuse_overflow("convolve2d")
 def convolve2d(image, kernel, stride=1, padding=0):
     """True convolution: flip the kernel upside down and left to right, then correlate."""
-    image, kernel, _ = v.single_map_args("convolve2d", image, kernel, stride, padding)
+    image, kernel, geometry = v.single_map_args("convolve2d", image, kernel, stride, padding)
+    _check_single_map("convolve2d", image, kernel, geometry)
     flipped = kernel[::-1, ::-1]
     return correlate2d(image, flipped, stride, padding)
 
@@ -113,6 +124,8 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     oh = v.output_length("conv2d", height, kh, sh, ph, dh, "height")
     ow = v.output_length("conv2d", width, kw, sw, pw, dw, "width")
     _check_steps("conv2d", n_images * n_filters * oh * ow * max(1, w_channels * kh * kw))
+    v.check_size("conv2d", (n_images, channels, height + 2 * ph, width + 2 * pw), x.dtype,
+                 "padded input")
     if b is not None:  # the result's dtype counts the bias's, as in the fast version
         dtype = np.result_type(x, w, b)
         x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
@@ -147,10 +160,12 @@ def relu(x):
 
 def _pool(func, x, size, stride, padding, fill, reduce):
     x = v.as_float_array(func, "x", x, min_ndim=2)
+    padding = v.int_pair(func, "padding", padding, minimum=0)
     (kh, kw), (sh, sw), (ph, pw) = v.pool_window(func, x.shape, size, stride, padding)
     h, w = x.shape[-2] + 2 * ph, x.shape[-1] + 2 * pw
     oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
     _check_steps(func, int(np.prod(x.shape[:-2])) * oh * ow * kh * kw)
+    v.check_size(func, x.shape[:-2] + (h, w), x.dtype, "padded input")
     x = pad2d(x, (ph, pw), value=fill)     # -inf for max pooling: padded cells never win
     out = np.zeros(x.shape[:-2] + (oh, ow), dtype=x.dtype)
     with v.quiet_overflow():
