@@ -31,10 +31,11 @@ def linear(x, W, b=None):
     array([[ 1.,  2., 13.]])
     """
     x, W, b = v.linear_args("linear", x, W, b)
+    dtype = v.result_dtype(x, W, b)  # the bias's dtype counts, as in conv2d
     with v.quiet_overflow():
-        out = x @ W.astype(v.result_dtype(x, W), copy=False)
+        out = x.astype(dtype, copy=False) @ W.astype(dtype, copy=False)
         if b is not None:
-            out = out + b
+            out += b
     return v.finite_result("linear", out)
 
 

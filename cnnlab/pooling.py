@@ -63,7 +63,7 @@ def pool2d(x, size=2, stride=None, mode="max", padding=0):
     func = _FUNC_NAMES.get(mode, "pool2d") if isinstance(mode, str) else "pool2d"
     v.pool_mode(mode, func)
     x = v.as_float_array(func, "x", x, min_ndim=2)
-    padding = v.int_pair(func, "padding", padding, minimum=0)
+    v.int_pair(func, "padding", padding, minimum=0)  # None too: pool_window takes None as "no padding"
     size, stride, padding = v.pool_window(func, x.shape, size, stride, padding)
     with v.quiet_overflow():
         if _few_large_windows(x.shape, size, stride, padding):
@@ -219,7 +219,7 @@ def pool2d_backward(dout, x, size=2, stride=None, mode="max", padding=0):
     func = "pool2d_backward"
     v.pool_mode(mode, func)
     x = v.as_float_array(func, "x", x, min_ndim=2)
-    padding = v.int_pair(func, "padding", padding, minimum=0)
+    v.int_pair(func, "padding", padding, minimum=0)  # None too: pool_window takes None as "no padding"
     size, stride, padding = v.pool_window(func, x.shape, size, stride, padding)
     dout = v.as_float_array(func, "dout", dout)
     (ph, pw), (h, w) = padding, x.shape[-2:]

@@ -160,7 +160,7 @@ def relu(x):
 
 def _pool(func, x, size, stride, padding, fill, reduce):
     x = v.as_float_array(func, "x", x, min_ndim=2)
-    padding = v.int_pair(func, "padding", padding, minimum=0)
+    v.int_pair(func, "padding", padding, minimum=0)  # None too: pool_window takes None as "no padding"
     (kh, kw), (sh, sw), (ph, pw) = v.pool_window(func, x.shape, size, stride, padding)
     h, w = x.shape[-2] + 2 * ph, x.shape[-1] + 2 * pw
     oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
@@ -197,8 +197,10 @@ def linear(x, W, b=None):
     """out[n, k] = sum over i of x[n, i] * W[i, k], plus b[k]."""
     x, W, b = v.linear_args("linear", x, W, b)
     _check_steps("linear", x.shape[0] * W.shape[1] * max(1, x.shape[1]))
-    out = np.zeros((x.shape[0], W.shape[1]),
-                   dtype=np.result_type(x, W) if b is None else np.result_type(x, W, b))
+    if b is not None:  # the result's dtype counts the bias's, as in the fast version
+        dtype = np.result_type(x, W, b)
+        x, W = x.astype(dtype, copy=False), W.astype(dtype, copy=False)
+    out = np.zeros((x.shape[0], W.shape[1]), dtype=np.result_type(x, W))
     with v.quiet_overflow():
         for n in range(x.shape[0]):
             for k in range(W.shape[1]):

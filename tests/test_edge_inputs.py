@@ -24,7 +24,7 @@ from cnnlab import _validation as v
 from cnnlab import augment, data, losses
 from cnnlab import reference as ref
 
-SWEEP = settings(max_examples=40, deadline=None, derandomize=True,
+SWEEP = settings(max_examples=40, deadline=None, derandomize=True, database=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 MODULES = pytest.mark.parametrize("module", [cl, ref], ids=["cnnlab", "reference"])
 
@@ -355,7 +355,7 @@ def check_pool2d_backward(case, data):
     assert_close(got, expected, got.dtype, np.abs(scale))
 
 
-@settings(max_examples=15, deadline=None, derandomize=True)
+@settings(max_examples=15, deadline=None, derandomize=True, database=None)
 @given(size=st.integers(1100, 3000), data=st.data())
 def test_windows_far_larger_than_the_input_are_pooled_over_their_overlap(size, data):
     # 4 x 5 input, a window of ~2000 x ~2000 cells padded by half: one output or a few. The
