@@ -191,14 +191,32 @@ def quiet_overflow():
         yield
 
 
+@contextlib.contextmanager
+def refuse_overflow(func, dtype, what="the result"):
+    """Run a computation on finite inputs with NumPy's overflow (and invalid-operation) flags
+    raising, and turn the first into a NonFiniteError naming ``func``.
+
+    Free when nothing overflows (no pass over the result, unlike `finite_result`); used where
+    an inf or NaN can only come from an overflow that then reaches the result.
+    """
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            yield
+    except FloatingPointError:
+        raise NonFiniteError(_overflow_message(func, np.dtype(dtype), what)) from None
+
+
+def _overflow_message(func, dtype, what):
+    limit = f" (the largest {dtype} is {np.finfo(dtype).max:.4g})" if dtype.kind == "f" else ""
+    hint = "scale the inputs down" + ("" if dtype == np.float64 else " or compute in float64")
+    return f"{func}: {what} overflows {dtype}{limit}; {hint}"
+
+
 def finite_result(func, out, what="the result"):
     """``out``, or a NonFiniteError naming ``func`` if finite inputs overflowed to inf or NaN."""
     arr = np.asarray(out)
     if arr.size and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
-        dtype = arr.dtype
-        limit = f" (the largest {dtype} is {np.finfo(dtype).max:.4g})" if dtype.kind == "f" else ""
-        hint = "scale the inputs down" + ("" if dtype == np.float64 else " or compute in float64")
-        raise NonFiniteError(f"{func}: {what} overflows {dtype}{limit}; {hint}")
+        raise NonFiniteError(_overflow_message(func, arr.dtype, what))
     return out
 
 

@@ -147,10 +147,10 @@ def _single_map(func, image, kernel, stride, padding, flip):
     image, kernel, geometry = v.single_map_args(func, image, kernel, stride, padding)
     if flip:
         kernel = kernel[::-1, ::-1]
-    with v.quiet_overflow():
+    with v.refuse_overflow(func, v.result_dtype(image, kernel)):
         out, _ = _conv_fast.forward(image[None, None], kernel[None, None], None, *geometry,
                                     func=func)
-    return v.finite_result(func, out[0, 0])
+    return out[0, 0]
 
 
 def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
@@ -195,9 +195,9 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     array([9., 9., 9.])
     """
     x, w, b, geometry = v.conv_args("conv2d", x, w, b, stride, padding, dilation, groups)
-    with v.quiet_overflow():
+    with v.refuse_overflow("conv2d", v.result_dtype(x, w, b)):
         out, _ = _conv_fast.forward(x, w, b, *geometry)
-    return v.finite_result("conv2d", out)
+    return out
 
 
 def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1, groups=1):
@@ -245,8 +245,6 @@ def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1, groups=1):
         raise ValueError(f"conv2d_backward: dout must have the output's shape "
                          f"{(g.n, g.f, g.oh, g.ow)}, got {dout.shape}")
     dw = np.empty(w.shape, np.result_type(dout.dtype, x.dtype, w.dtype))
-    with v.quiet_overflow():
+    with v.refuse_overflow("conv2d_backward", dw.dtype, what="the gradient"):
         dx, db = _conv_fast.backward(dout, ctx, w, dw_out=dw, func="conv2d_backward")
-    for name, grad in (("dx", dx), ("dw", dw), ("db", db)):
-        v.finite_result("conv2d_backward", grad, what=f"the gradient {name}")
     return dx, dw, db

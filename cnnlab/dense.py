@@ -32,11 +32,11 @@ def linear(x, W, b=None):
     """
     x, W, b = v.linear_args("linear", x, W, b)
     dtype = v.result_dtype(x, W, b)  # the bias's dtype counts, as in conv2d
-    with v.quiet_overflow():
+    with v.refuse_overflow("linear", dtype):
         out = x.astype(dtype, copy=False) @ W.astype(dtype, copy=False)
         if b is not None:
             out += b
-    return v.finite_result("linear", out)
+    return out
 
 
 def linear_backward(dout, x, W):
@@ -76,11 +76,8 @@ def linear_backward(dout, x, W):
     if dout.shape != (x.shape[0], W.shape[1]):
         raise ValueError(f"linear_backward: dout must have the output's shape "
                          f"{(x.shape[0], W.shape[1])}, got {dout.shape}")
-    with v.quiet_overflow():
-        grads = dout @ W.T, x.T @ dout, dout.sum(axis=0)
-    for name, grad in zip(("dx", "dW", "db"), grads):
-        v.finite_result("linear_backward", grad, what=f"the gradient {name}")
-    return grads
+    with v.refuse_overflow("linear_backward", v.result_dtype(dout, x, W), what="the gradient"):
+        return dout @ W.T, x.T @ dout, dout.sum(axis=0)
 
 
 def flatten(x):

@@ -65,12 +65,10 @@ def pool2d(x, size=2, stride=None, mode="max", padding=0):
     x = v.as_float_array(func, "x", x, min_ndim=2)
     v.int_pair(func, "padding", padding, minimum=0)  # None too: pool_window takes None as "no padding"
     size, stride, padding = v.pool_window(func, x.shape, size, stride, padding)
-    with v.quiet_overflow():
+    with v.refuse_overflow(func, x.dtype):
         if _few_large_windows(x.shape, size, stride, padding):
-            out = _pool_clipped(x, size, stride, padding, mode)
-        else:
-            out = _pool(_padded(x, padding, mode, func), size, stride, mode)
-    return v.finite_result(func, out)
+            return _pool_clipped(x, size, stride, padding, mode)
+        return _pool(_padded(x, padding, mode, func), size, stride, mode)
 
 
 _FUNC_NAMES = {"max": "max_pool2d", "avg": "avg_pool2d", "sum": "sum_pool2d"}
@@ -228,13 +226,11 @@ def pool2d_backward(dout, x, size=2, stride=None, mode="max", padding=0):
     if dout.shape != out_shape:
         raise ValueError(f"{func}: dout must have the output's shape {out_shape}, got "
                          f"{dout.shape}")
-    with v.quiet_overflow():
+    with v.refuse_overflow(func, v.result_dtype(x, dout), what="the gradient"):
         if _few_large_windows(x.shape, size, stride, padding):
-            dx = _pool_backward_clipped(dout, x, size, stride, padding, mode)
-        else:
-            dxp = _pool_backward(dout, _padded(x, padding, mode, func), size, stride, mode)
-            dx = dxp[..., ph:ph + h, pw:pw + w] if ph or pw else dxp
-    return v.finite_result(func, dx, what="the gradient")
+            return _pool_backward_clipped(dout, x, size, stride, padding, mode)
+        dxp = _pool_backward(dout, _padded(x, padding, mode, func), size, stride, mode)
+        return dxp[..., ph:ph + h, pw:pw + w] if ph or pw else dxp
 
 
 def _pool_backward_clipped(dout, x, size, stride, padding, mode):
