@@ -186,7 +186,8 @@ def new_array(func, shape, dtype, what, fill=None):
 
 @contextlib.contextmanager
 def quiet_overflow():
-    """Silence NumPy's overflow warnings; the result is checked by `finite_result` after."""
+    """Silence NumPy's overflow and invalid-value warnings: the caller checks the result
+    (`finite_result`) or knows it right (an exp of -inf is 0)."""
     with np.errstate(over="ignore", invalid="ignore"):
         yield
 

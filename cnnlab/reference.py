@@ -8,7 +8,7 @@ run the same rejected inputs against both modules.
 
 Results have the same dtypes as the fast versions' (float16 stays float16, integers become
 float64), and a result that overflows its dtype is refused in the same way. A call whose loops
-would run more than `MAX_STEPS` times (hours of Python) is refused with a ValueError that points
+would run more than `MAX_STEPS` times (minutes of Python or more) is refused with a ValueError that points
 to the fast version.
 """
 
@@ -25,7 +25,7 @@ __all__ = ["output_size", "pad2d", "correlate2d", "convolve2d", "conv2d", "relu"
            "max_pool2d", "avg_pool2d", "sum_pool2d", "linear", "flatten", "softmax",
            "cross_entropy"]
 
-#: The most loop steps a function here runs (about a minute of Python); larger calls are refused.
+#: The most loop steps a function here runs (a few minutes of Python); larger calls are refused.
 MAX_STEPS = 2 * 10**8
 
 
@@ -55,8 +55,8 @@ def _refuse_overflow(func):
 def _check_steps(func, steps):
     if steps > MAX_STEPS:
         raise ValueError(f"{func} (cnnlab.reference): the loops would run {steps:.3g} times, "
-                         f"more than {MAX_STEPS:.0e} (hours of Python); the loop version is for "
-                         f"small inputs, use cnnlab.{func}")
+                         f"more than {MAX_STEPS:.0e} (minutes to hours of Python); the loop version "
+                         f"is for small inputs, use cnnlab.{func}")
 
 
 def output_size(n, f, stride=1, padding=0, dilation=1):
