@@ -29,11 +29,12 @@ ordered by channel, so group g's rows are one contiguous block; the G products o
 filters with its block are one batched matrix product.
 """
 
-import os
 import threading
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
+
+from . import _validation as v
 
 __all__ = []  # private module
 
@@ -94,7 +95,7 @@ class _Geometry:
         self.extra = -(-(dw * (self.kw - 1)) // self.wp) if self.runs else 0
         self.k = self.c * self.kh * self.kw
         # tiles: `samples` samples at a time, or for large maps one sample in bands of `rows`
-        per_row = self.k * self.row * itemsize
+        per_row = max(1, self.k * self.row * itemsize)  # k = 0: no input channels
         fit_rows = max(1, TILE_BYTES // per_row)
         if fit_rows >= self.oh:
             self.samples, self.rows = max(1, min(self.n, fit_rows // self.oh)), self.oh
@@ -108,10 +109,15 @@ class _Geometry:
             yield n0, n1, [(r0, min(r0 + self.rows, self.oh)) for r0 in range(0, self.oh, self.rows)]
 
 
-def _padded(x, g, workspace, name="xpad"):
-    """Samples x (n, C, H, W) zero-padded (with the extra rows of the stride-1 path), in scratch."""
+def _padded(x, g, workspace, name="xpad", func="conv2d"):
+    """Samples x (n, C, H, W) zero-padded (with the extra rows of the stride-1 path), in scratch.
+
+    A padded tile larger than this machine's memory is a `TooLargeError` naming ``func``.
+    """
     (ph, pw) = g.padding
-    buf = workspace.get(name, (len(x), g.c, g.hp + g.extra, g.wp), x.dtype)
+    shape = (len(x), g.c, g.hp + g.extra, g.wp)
+    v.check_size(func, shape, x.dtype, "padded input")
+    buf = workspace.get(name, shape, x.dtype)
     if ph or pw or g.extra:
         buf[...] = 0
     buf[:, :, ph:ph + g.h, pw:pw + g.w] = x
@@ -152,22 +158,9 @@ def _matmul(a, b, g, out, transpose_a=False, transpose_b=False):
 
 
 def _empty(func, shape, dtype, what):
-    """np.empty, or a MemoryError that names the function, the array and its size."""
-    nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):  # not on this system: let NumPy try
-        total = None
-    message = (f"{func}: the {what} {tuple(shape)} in {np.dtype(dtype).name} needs "
-               f"{nbytes / 2**30:.1f} GiB")
-    if total is not None and nbytes > total:
-        raise MemoryError(f"{message}, more than this machine's {total / 2**30:.1f} GiB of memory; "
-                          "use a smaller batch or float32")
-    try:
-        return np.empty(shape, dtype)
-    except MemoryError:
-        raise MemoryError(f"{message}, which could not be allocated; use a smaller batch or "
-                          "float32") from None
+    """np.empty, or a `TooLargeError` (a MemoryError and a ValueError) that names the function,
+    the array and its size, before any work when it is larger than this machine's memory."""
+    return v.new_array(func, shape, dtype, what)
 
 
 def context(x, w, stride, padding, dilation, groups=1):
@@ -189,13 +182,15 @@ def forward(x, w, b, stride, padding, dilation, groups=1, func="conv2d"):
     w = w.astype(dtype, copy=False)
     g = _Geometry(x.shape, w.shape, stride, padding, dilation, groups, np.dtype(dtype).itemsize)
     out = _empty(func, (g.n, g.f, g.oh, g.ow), dtype, "output")
-    if groups == 1 and g.n * g.f * g.c <= 4 and g.hp * g.wp >= 4096:
-        _shifted_sum(x, w, g, out)
+    if g.k == 0:  # no input channels: every output is an empty sum, 0 (plus the bias)
+        out[...] = 0
+    elif groups == 1 and g.n * g.f * g.c <= 4 and g.hp * g.wp >= 4096:
+        _shifted_sum(x, w, g, out, func)
     else:
         ws = _shared_workspace()
         wmat = w.reshape(g.f, g.k // groups)
         for n0, n1, bands in g.tiles():
-            xp = _padded(x[n0:n1], g, ws)
+            xp = _padded(x[n0:n1], g, ws, func=func)
             for r0, r1 in bands:
                 cols = _im2col(xp, g, r0, r1, ws)
                 prod = ws.get("prod", (g.f, cols.shape[1]), dtype)
@@ -207,9 +202,9 @@ def forward(x, w, b, stride, padding, dilation, groups=1, func="conv2d"):
     return out, (g, x)
 
 
-def _shifted_sum(x, w, g, out):
+def _shifted_sum(x, w, g, out, func="conv2d"):
     """Few large maps: add KH*KW shifted, scaled copies of the input (no window matrix)."""
-    xp = _padded(x, g, _shared_workspace(), name="xpad_shift")
+    xp = _padded(x, g, _shared_workspace(), name="xpad_shift", func=func)
     (dh, dw), (sh, sw) = g.dilation, g.stride
     out[...] = 0
     for f in range(g.f):
@@ -247,11 +242,13 @@ def backward(dout, ctx, w, dw_out, func="conv2d"):
     dw_flat = dw_out.reshape(g.f, kg)
     dw_tile = ws.get("dw_tile", (g.f, kg), dtype)
     dx = _empty(func, (g.n, g.c, g.h, g.w), dtype, "input gradient")
+    if g.k == 0:  # no input channels: nothing to send back, no weights
+        return dx, dout.sum(axis=(0, 2, 3))
     (ph, pw), (dh, dw), (sh, sw) = g.padding, g.dilation, g.stride
     first = True
     for n0, n1, bands in g.tiles():
         n = n1 - n0
-        xp = _padded(x[n0:n1].astype(dtype, copy=False), g, ws)
+        xp = _padded(x[n0:n1].astype(dtype, copy=False), g, ws, func=func)
         dxp = ws.get("dxpad", xp.shape, dtype)
         dxp[...] = 0
         for r0, r1 in bands:
@@ -287,5 +284,7 @@ def backward(dout, ctx, w, dw_out, func="conv2d"):
                         dxp[:, :, r:r + sh * (rows - 1) + 1:sh, s:s + sw * (g.ow - 1) + 1:sw] += (
                             dcols[:, i, j].transpose(1, 0, 2, 3))
         dx[n0:n1] = dxp[:, :, ph:ph + g.h, pw:pw + g.w]
+    if first:  # an empty batch: no tile wrote the weights' gradient
+        dw_flat[...] = 0
     db = dout.sum(axis=(0, 2, 3))
     return dx, db

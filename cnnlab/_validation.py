@@ -4,7 +4,10 @@ Every message names the function, the argument, what was expected and what came,
 ``conv2d: stride must be a positive integer or a pair of them, got 0``.
 """
 
+import contextlib
+import math
 import numbers
+import os
 
 import numpy as np
 
@@ -15,12 +18,21 @@ class NonFiniteError(ValueError):
     """The ValueError for NaN or infinite values, so that `fit` can tell divergence apart."""
 
 
+class TooLargeError(ValueError, MemoryError):
+    """An array larger than this machine's memory was asked for: refused before any work.
+
+    Both a ValueError (the arguments ask for something absurd) and a MemoryError (what NumPy
+    would have raised, after trying).
+    """
+
+
 def as_float_array(func, name, value, ndim=None, min_ndim=None):
     """Return ``value`` as a floating NumPy array, checked.
 
-    Floating arrays keep their dtype; integer and bool arrays become float64, so that uint8
-    photographs are never computed with wrap-around. The input is never modified (callers must
-    not write into the result when it is the caller's own array).
+    Floating arrays keep their dtype (float16, float32, float64 alike); integer and bool arrays
+    become float64, so that uint8 photographs are never computed with wrap-around. Complex
+    numbers, strings, None and ragged lists are refused. The input is never modified (callers
+    must not write into the result when it is the caller's own array).
     """
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{func}: {name} must be an array of numbers, got {type(value).__name__}")
@@ -92,6 +104,121 @@ def _scalar(value):
     if isinstance(value, np.ndarray) and value.ndim == 0:
         return value.item()
     return value
+
+
+def real_number(func, name, value, low=None, high=None, low_open=False, high_open=False,
+                what=None):
+    """``value`` as a Python float, checked: a real number, finite, in the given range.
+
+    Python ints and floats, NumPy integer and floating scalars (``np.float32(0.1)``) and 0-d
+    arrays of them are accepted alike; bools, strings, complex numbers and None are refused with
+    a TypeError, NaN, infinities and numbers outside ``[low, high]`` (``(low, ...`` with
+    ``low_open``, ``..., high)`` with ``high_open``) with a ValueError. ``what`` replaces the
+    generated description of the range in the message ("a probability in [0, 1)", ...).
+    """
+    value = _scalar(value)
+    if what is None:
+        if low is not None and high is not None:
+            what = (f"a number in {'(' if low_open else '['}{low:g}, {high:g}"
+                    f"{')' if high_open else ']'}")
+        elif low == 0 and low_open:
+            what = "a positive number"
+        elif low == 0:
+            what = "a non-negative number"
+        elif low is not None:
+            what = f"a number {'>' if low_open else '>='} {low:g}"
+        elif high is not None:
+            what = f"a number {'<' if high_open else '<='} {high:g}"
+        else:
+            what = "a finite real number"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.integer, np.floating)):
+        raise TypeError(f"{func}: {name} must be {what}, got {value!r} ({type(value).__name__})")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{func}: {name} must be {what}, got {value!r}")
+    if low is not None and (number <= low if low_open else number < low):
+        raise ValueError(f"{func}: {name} must be {what}, got {value!r}")
+    if high is not None and (number >= high if high_open else number > high):
+        raise ValueError(f"{func}: {name} must be {what}, got {value!r}")
+    return number
+
+
+def _memory_bytes():
+    """This machine's physical memory in bytes, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_size(func, shape, dtype, what):
+    """A `TooLargeError` naming ``func`` if an array of ``shape`` would not fit in memory.
+
+    The size is counted in Python integers, so shapes with astronomically large entries (a
+    padding of 10**30) are refused too instead of overflowing.
+    """
+    nbytes = math.prod(int(n) for n in shape) * np.dtype(dtype).itemsize
+    total = _memory_bytes()
+    if total is not None and nbytes > total:
+        raise TooLargeError(f"{func}: the {what} {tuple(int(n) for n in shape)} in "
+                            f"{np.dtype(dtype).name} needs {_gib(nbytes)} GiB, more than "
+                            f"this machine's {total / 2**30:.1f} GiB of memory; use a smaller "
+                            f"batch, padding or float32")
+    return nbytes
+
+
+def _gib(nbytes):
+    gib = nbytes / 2**30
+    return f"{gib:.1f}" if gib < 1e6 else f"{gib:.3g}"
+
+
+def new_array(func, shape, dtype, what, fill=None):
+    """np.empty (or np.full with ``fill``) after `check_size`; a failed allocation is a
+    `TooLargeError` naming ``func`` too."""
+    nbytes = check_size(func, shape, dtype, what)
+    try:
+        return np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
+    except (MemoryError, ValueError):  # ValueError: "array is too big" on 32-bit sizes
+        raise TooLargeError(f"{func}: the {what} {tuple(shape)} in {np.dtype(dtype).name} needs "
+                            f"{_gib(nbytes)} GiB, which could not be allocated; use a "
+                            f"smaller batch, padding or float32") from None
+
+
+@contextlib.contextmanager
+def quiet_overflow():
+    """Silence NumPy's overflow and invalid-value warnings: the caller checks the result
+    (`finite_result`) or knows it right (an exp of -inf is 0)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        yield
+
+
+@contextlib.contextmanager
+def refuse_overflow(func, dtype, what="the result"):
+    """Run a computation on finite inputs with NumPy's overflow (and invalid-operation) flags
+    raising, and turn the first into a NonFiniteError naming ``func``.
+
+    Free when nothing overflows (no pass over the result, unlike `finite_result`); used where
+    an inf or NaN can only come from an overflow that then reaches the result.
+    """
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            yield
+    except FloatingPointError:
+        raise NonFiniteError(_overflow_message(func, np.dtype(dtype), what)) from None
+
+
+def _overflow_message(func, dtype, what):
+    limit = f" (the largest {dtype} is {np.finfo(dtype).max:.4g})" if dtype.kind == "f" else ""
+    hint = "scale the inputs down" + ("" if dtype == np.float64 else " or compute in float64")
+    return f"{func}: {what} overflows {dtype}{limit}; {hint}"
+
+
+def finite_result(func, out, what="the result"):
+    """``out``, or a NonFiniteError naming ``func`` if finite inputs overflowed to inf or NaN."""
+    arr = np.asarray(out)
+    if arr.size and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
+        raise NonFiniteError(_overflow_message(func, arr.dtype, what))
+    return out
 
 
 def float_dtype(func, dtype):
@@ -258,8 +385,13 @@ def pad_args(func, x, padding, value):
     """Checked (x, (ph, pw), value) of `pad2d`."""
     x = as_float_array(func, "x", x, min_ndim=2)
     pair = int_pair(func, "padding", padding, minimum=0)
-    if isinstance(value, (bool, np.bool_)) or not np.isscalar(value) or not np.isreal(value):
+    value = _scalar(value)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.integer, np.floating)):
         raise TypeError(f"{func}: value must be a real number, got {value!r}")
+    value = float(value)
+    if math.isfinite(value) and abs(value) > float(np.finfo(x.dtype).max):
+        raise ValueError(f"{func}: value {value:g} does not fit in x's dtype {x.dtype} (largest "
+                         f"{np.finfo(x.dtype).max:.4g})")
     return x, pair, value
 
 
@@ -271,6 +403,9 @@ def pool_window(func, shape, size, stride, padding=None):
     size = int_pair(func, "size", size)
     stride = size if stride is None else int_pair(func, "stride", stride)
     pads = (0, 0) if padding is None else int_pair(func, "padding", padding, minimum=0)
+    for axis, name in ((0, "rows"), (1, "columns")):
+        if shape[-2 + axis] == 0:  # every window would hold padding only
+            raise ValueError(f"{func}: x has no {name} to pool (x.shape={tuple(shape)})")
     if any(2 * p > k for p, k in zip(pads, size)):
         raise ValueError(f"{func}: padding must be at most half the window size {size}, got "
                          f"{padding!r}")
@@ -280,10 +415,10 @@ def pool_window(func, shape, size, stride, padding=None):
     return (size, stride) if padding is None else (size, stride, pads)
 
 
-def pool_mode(mode):
+def pool_mode(mode, func="pool2d"):
     """``mode`` checked against `POOL_MODES`."""
     if not isinstance(mode, str) or mode not in POOL_MODES:
-        raise ValueError(f"pool2d: mode must be one of {POOL_MODES}, got {mode!r}")
+        raise ValueError(f"{func}: mode must be one of {POOL_MODES}, got {mode!r}")
     return mode
 
 

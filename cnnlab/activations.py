@@ -2,6 +2,9 @@
 
 Convolutions and dense layers are linear; a stack of linear maps is one linear map. A
 non-linearity between them is what lets a network compute more than a single linear filter.
+
+Floating inputs keep their dtype (float16 stays float16); integer and bool inputs are computed in
+float64; NaN and infinite inputs raise a ValueError naming the function.
 """
 
 import numpy as np
@@ -108,6 +111,7 @@ def softmax(z, axis=-1):
     z = v.as_float_array("softmax", "z", z, min_ndim=1)
     axis = v.softmax_axis("softmax", z, axis)
     v.nonempty_axis("softmax", "z", z, axis)
-    shifted = z - z.max(axis=axis, keepdims=True)
+    with v.quiet_overflow():  # max - min beyond the dtype's range: -inf, whose exp is the right 0
+        shifted = z - z.max(axis=axis, keepdims=True)
     e = np.exp(shifted)
     return e / e.sum(axis=axis, keepdims=True)

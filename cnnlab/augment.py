@@ -8,6 +8,10 @@ randomness from ``rng``, so a seeded run repeats exactly. The resampling is scip
 (linear interpolation, with zeros all around the image: the background of MNIST-style digits
 scaled to 0..1).
 
+Dtypes: float32 and float64 batches keep their dtype; float16 batches are resampled in float32
+(scipy.ndimage has no float16) and returned as float16; integer and bool batches (uint8 photos)
+are returned as float64. An empty batch, or images with no pixels, come back as an empty copy.
+
 Use with `cnnlab.train.fit`: ``fit(..., augment=random_affine(max_shift=2, max_rotation=10))``.
 """
 
@@ -73,21 +77,31 @@ def _per_image(func, name, value, n, shape, default):
     return arr
 
 
-def _transform(x, shifts, radians, scales):
+def _transform(x, shifts, radians, scales, func="affine"):
     """Resample (N, [C,] H, W) with one map_coordinates call over the whole batch."""
+    if x.size == 0:  # no images, or no pixels: nothing to move
+        return x.copy()
+    if x.dtype == np.float16:  # scipy.ndimage computes in float32 and float64 only
+        return _transform(x.astype(np.float32), shifts, radians, scales, func).astype(np.float16)
     images = x.reshape((-1,) + x.shape[-2:])            # (N*C, H, W)
     per = images.shape[0] // x.shape[0]                  # channels per image
     h, w = x.shape[-2:]
     ci, cj = (h - 1) / 2, (w - 1) / 2
     i, j = np.meshgrid(np.arange(h, dtype=float), np.arange(w, dtype=float), indexing="ij")
-    # the source point of each output pixel: undo the shift, then the rotation and the scale
-    di = i[None] - ci - shifts[:, 0, None, None]
-    dj = j[None] - cj - shifts[:, 1, None, None]
-    cos, sin = (np.cos(radians) / scales)[:, None, None], (np.sin(radians) / scales)[:, None, None]
-    # counter-clockwise on screen (rows grow downwards): the output pixel at offset (di, dj)
-    # from the centre comes from the offset turned clockwise, (cos di + sin dj, cos dj - sin di)
-    src_i = ci + cos * di + sin * dj
-    src_j = cj - sin * di + cos * dj
+    with v.quiet_overflow():
+        # the source point of each output pixel: undo the shift, then the rotation and the scale
+        di = i[None] - ci - shifts[:, 0, None, None]
+        dj = j[None] - cj - shifts[:, 1, None, None]
+        cos = (np.cos(radians) / scales)[:, None, None]
+        sin = (np.sin(radians) / scales)[:, None, None]
+        # counter-clockwise on screen (rows grow downwards): the output pixel at offset (di, dj)
+        # from the centre comes from the offset turned clockwise, (cos di + sin dj, cos dj - sin di)
+        src_i = ci + cos * di + sin * dj
+        src_j = cj - sin * di + cos * dj
+    if not (np.isfinite(src_i).all() and np.isfinite(src_j).all()):
+        raise ValueError(f"{func}: the shifts (up to {np.abs(shifts).max():g} pixels) and scales "
+                         f"(down to {scales.min():g}) move the image beyond float64's range; use "
+                         f"shifts below the image size and scales near 1")
     src_i, src_j = (np.repeat(a, per, axis=0) for a in (src_i, src_j))
     k = np.broadcast_to(np.arange(images.shape[0], dtype=float)[:, None, None], src_i.shape)
     out = ndimage.map_coordinates(images, [k, src_i, src_j], order=1, mode="grid-constant",
@@ -95,12 +109,24 @@ def _transform(x, shifts, radians, scales):
     return out.reshape(x.shape).astype(x.dtype, copy=False)
 
 
-def _amount(func, name, value, upper=None):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{func}: {name} must be a number, got {value!r}")
-    if value < 0 or (upper is not None and value >= upper):
-        bound = f" and below {upper}" if upper is not None else ""
-        raise ValueError(f"{func}: {name} must be >= 0{bound}, got {value!r}")
+def _amount(func, name, value, upper):
+    """A real number in [0, upper): Python or NumPy scalars alike, never NaN."""
+    number = v.real_number(func, name, value, what="a number")
+    if not 0 <= number < upper:
+        raise ValueError(f"{func}: {name} must be >= 0 and below {upper}, got {value!r}")
+    return number
+
+
+#: Largest ``max_shift``: random shifts are drawn as 64-bit integers (any shift beyond the image
+#: size empties it anyway).
+MAX_SHIFT = 2**62
+
+
+def _max_shift(func, value):
+    value = v.positive_int(func, "max_shift", value, minimum=0)
+    if value > MAX_SHIFT:
+        raise ValueError(f"{func}: max_shift must be at most 2**62 (a shift beyond the image "
+                         f"size leaves it empty anyway), got {value}")
     return value
 
 
@@ -127,7 +153,7 @@ def random_shift(x, max_shift, rng):
     (4, 1, 5, 5)
     """
     x = _batch_size("random_shift", x)
-    max_shift = int(v.positive_int("random_shift", "max_shift", max_shift, minimum=0))
+    max_shift = _max_shift("random_shift", max_shift)
     rng = _check_rng("random_shift", rng)
     shifts = rng.integers(-max_shift, max_shift + 1, size=(len(x), 2))
     return _transform(x, shifts.astype(float), np.zeros(len(x)), np.ones(len(x)))
@@ -180,7 +206,7 @@ def random_affine(max_shift=2, max_rotation=10, max_scale=0.1):
     >>> out.shape, np.array_equal(out, augment(batch, np.random.default_rng(1)))
     ((8, 1, 28, 28), True)
     """
-    max_shift = v.positive_int("random_affine", "max_shift", max_shift, minimum=0)
+    max_shift = _max_shift("random_affine", max_shift)
     max_rotation = _amount("random_affine", "max_rotation", max_rotation, upper=180)
     max_scale = _amount("random_affine", "max_scale", max_scale, upper=1)
 
@@ -193,6 +219,6 @@ def random_affine(max_shift=2, max_rotation=10, max_scale=0.1):
         scales = rng.uniform(1 - max_scale, 1 + max_scale, n)
         return _transform(x_batch, shifts, angles, scales)
 
-    augment.__doc__ = (f"Random shift (up to {max_shift} px), rotation (up to {max_rotation} "
-                       f"degrees) and scale (up to {max_scale}) of a batch; see random_affine.")
+    augment.__doc__ = (f"Random shift (up to {max_shift} px), rotation (up to {max_rotation:g} "
+                       f"degrees) and scale (up to {max_scale:g}) of a batch; see random_affine.")
     return augment

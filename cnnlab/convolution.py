@@ -11,6 +11,11 @@ Every output size follows one formula, per axis (d = dilation, p = padding, s = 
 Windows that do not fit are dropped. The loop versions in :mod:`cnnlab.reference` compute the
 same numbers the way the notebooks explain them; the tests check that both agree. The fast
 path (im2col and one matrix product, with its backward pass) is in ``cnnlab._conv_fast``.
+
+Dtypes: floating inputs keep their dtype (float16 stays float16, float32 float32); integer and
+bool inputs are computed in float64. Finite inputs whose result overflows the dtype (float16
+stops at 65504) raise a ValueError naming the function, as do NaN and infinite inputs; an
+output or padded input larger than this machine's memory is refused before any work.
 """
 
 import numpy as np
@@ -83,10 +88,11 @@ def pad2d(x, padding, value=0):
     return out.copy() if out is x else out
 
 
-def _pad(x, ph, pw, value=0):
+def _pad(x, ph, pw, value=0, func="pad2d"):
     if ph == 0 and pw == 0:
         return x
-    out = np.full(x.shape[:-2] + (x.shape[-2] + 2 * ph, x.shape[-1] + 2 * pw), value, dtype=x.dtype)
+    out = v.new_array(func, x.shape[:-2] + (x.shape[-2] + 2 * ph, x.shape[-1] + 2 * pw), x.dtype,
+                      "padded array", fill=value)
     out[..., ph:ph + x.shape[-2], pw:pw + x.shape[-1]] = x
     return out
 
@@ -141,7 +147,9 @@ def _single_map(func, image, kernel, stride, padding, flip):
     image, kernel, geometry = v.single_map_args(func, image, kernel, stride, padding)
     if flip:
         kernel = kernel[::-1, ::-1]
-    out, _ = _conv_fast.forward(image[None, None], kernel[None, None], None, *geometry)
+    with v.refuse_overflow(func, v.result_dtype(image, kernel)):
+        out, _ = _conv_fast.forward(image[None, None], kernel[None, None], None, *geometry,
+                                    func=func)
     return out[0, 0]
 
 
@@ -187,7 +195,8 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     array([9., 9., 9.])
     """
     x, w, b, geometry = v.conv_args("conv2d", x, w, b, stride, padding, dilation, groups)
-    out, _ = _conv_fast.forward(x, w, b, *geometry)
+    with v.refuse_overflow("conv2d", v.result_dtype(x, w, b)):
+        out, _ = _conv_fast.forward(x, w, b, *geometry)
     return out
 
 
@@ -236,5 +245,6 @@ def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1, groups=1):
         raise ValueError(f"conv2d_backward: dout must have the output's shape "
                          f"{(g.n, g.f, g.oh, g.ow)}, got {dout.shape}")
     dw = np.empty(w.shape, np.result_type(dout.dtype, x.dtype, w.dtype))
-    dx, db = _conv_fast.backward(dout, ctx, w, dw_out=dw, func="conv2d_backward")
+    with v.refuse_overflow("conv2d_backward", dw.dtype, what="the gradient"):
+        dx, db = _conv_fast.backward(dout, ctx, w, dw_out=dw, func="conv2d_backward")
     return dx, dw, db

@@ -13,6 +13,8 @@ import functools
 
 import numpy as np
 
+from . import _validation as v
+
 __all__ = ["load_digits", "load_mnist", "load_photo", "PHOTOS", "to_gray"]
 
 #: Photographs by name: (package, loader, description).
@@ -48,7 +50,7 @@ def load_digits(split="train"):
     >>> images.shape, labels.shape
     ((359, 8, 8), (359,))
     """
-    if split not in ("train", "test", "all"):
+    if not isinstance(split, str) or split not in ("train", "test", "all"):
         raise ValueError(f"load_digits: split must be one of ('train', 'test', 'all'), got {split!r}")
     from sklearn.datasets import load_digits as _sk_load_digits
 
@@ -87,7 +89,7 @@ def load_mnist(split="train"):
     >>> images.shape, images.dtype, labels.shape, np.bincount(labels).tolist()
     ((1000, 28, 28), dtype('uint8'), (1000,), [100, 100, 100, 100, 100, 100, 100, 100, 100, 100])
     """
-    if split not in ("train", "test", "all"):
+    if not isinstance(split, str) or split not in ("train", "test", "all"):
         raise ValueError(f"load_mnist: split must be one of ('train', 'test', 'all'), got {split!r}")
     images, labels = _mnist_5k()
     if split != "all":
@@ -139,8 +141,10 @@ def load_photo(name="camera", gray=False):
     >>> load_photo("camera").shape, load_photo("astronaut").shape, load_photo("cat", gray=True).shape
     ((512, 512), (512, 512, 3), (300, 451))
     """
-    if name not in PHOTOS:
+    if not isinstance(name, str) or name not in PHOTOS:
         raise ValueError(f"load_photo: name must be one of {tuple(PHOTOS)}, got {name!r}")
+    if not isinstance(gray, (bool, np.bool_)):
+        raise TypeError(f"load_photo: gray must be True or False, got {gray!r}")
     package, key, _ = PHOTOS[name]
     if package == "skimage":
         import skimage.data
@@ -157,15 +161,19 @@ def load_photo(name="camera", gray=False):
 def to_gray(image):
     """RGB (H, W, 3) -> grayscale (H, W) with BT.601 luma weights, keeping uint8 as uint8.
 
+    An alpha channel (H, W, 4) is ignored. Other floating images keep their dtype (float32 stays
+    float32); other integer and bool images give float64.
+
     Examples
     --------
     >>> to_gray(np.array([[[255, 0, 0]]], dtype=np.uint8))
     array([[76]], dtype=uint8)
     """
-    image = np.asarray(image)
-    if image.ndim != 3 or image.shape[2] not in (3, 4):
-        raise ValueError(f"to_gray: image must be (H, W, 3) RGB, got shape {image.shape}")
-    luma = image[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
-    if image.dtype == np.uint8:
+    checked = v.as_float_array("to_gray", "image", image)  # the type and values, checked
+    dtype = np.asarray(image).dtype
+    if checked.ndim != 3 or checked.shape[2] not in (3, 4):
+        raise ValueError(f"to_gray: image must be (H, W, 3) RGB, got shape {checked.shape}")
+    luma = checked[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+    if dtype == np.uint8:
         return np.clip(np.round(luma), 0, 255).astype(np.uint8)
-    return luma
+    return luma.astype(checked.dtype, copy=False)

@@ -1,4 +1,8 @@
-"""Flatten and the fully-connected (dense) layer ``x @ W + b``."""
+"""Flatten and the fully-connected (dense) layer ``x @ W + b``.
+
+Floating inputs keep their dtype (float16 stays float16); integer and bool inputs are computed in
+float64. A result that overflows the dtype raises a ValueError naming the function.
+"""
 
 import numpy as np
 
@@ -27,9 +31,11 @@ def linear(x, W, b=None):
     array([[ 1.,  2., 13.]])
     """
     x, W, b = v.linear_args("linear", x, W, b)
-    out = x @ W.astype(v.result_dtype(x, W), copy=False)
-    if b is not None:
-        out = out + b
+    dtype = v.result_dtype(x, W, b)  # the bias's dtype counts, as in conv2d
+    with v.refuse_overflow("linear", dtype):
+        out = x.astype(dtype, copy=False) @ W.astype(dtype, copy=False)
+        if b is not None:
+            out += b
     return out
 
 
@@ -70,7 +76,8 @@ def linear_backward(dout, x, W):
     if dout.shape != (x.shape[0], W.shape[1]):
         raise ValueError(f"linear_backward: dout must have the output's shape "
                          f"{(x.shape[0], W.shape[1])}, got {dout.shape}")
-    return dout @ W.T, x.T @ dout, dout.sum(axis=0)
+    with v.refuse_overflow("linear_backward", v.result_dtype(dout, x, W), what="the gradient"):
+        return dout @ W.T, x.T @ dout, dout.sum(axis=0)
 
 
 def flatten(x):

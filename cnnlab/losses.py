@@ -8,7 +8,8 @@ __all__ = ["cross_entropy", "cross_entropy_backward", "check_labels"]
 
 
 def _log_softmax(logits):
-    shifted = logits - logits.max(axis=1, keepdims=True)
+    with np.errstate(over="ignore"):  # max - min beyond the dtype's range: -inf, the right log(0)
+        shifted = logits - logits.max(axis=1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
@@ -18,7 +19,11 @@ def check_labels(func, labels, n, n_classes=None, name="labels"):
     ``n_classes=None`` checks only that the labels are not negative; ``name`` is the
     argument's name in the messages.
     """
-    labels = np.asarray(labels)
+    try:
+        labels = np.asarray(labels)
+    except (ValueError, TypeError):  # ragged lists
+        raise ValueError(f"{func}: {name} must be a 1-D array of integer class indices, got "
+                         f"ragged data") from None
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{func}: {name} must be integer class indices, got dtype {labels.dtype}")
     if labels.shape != (n,):

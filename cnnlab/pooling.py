@@ -9,6 +9,11 @@ beside it: `pool2d_backward`, which the pooling layers call.
 Tie-breaking of max pooling: when several entries of a window share the maximum, the gradient
 goes to the first of them in row-major order (top row first, then left to right), which is what
 ``numpy.argmax`` returns.
+
+Dtypes: floating inputs keep their dtype (float16 stays float16); integer and bool inputs are
+computed in float64. Windows far larger than the input (a huge ``size`` with ``padding`` up to
+half of it) are reduced over the part that overlaps the input, without building the padded
+array; a padded array larger than this machine's memory is refused.
 """
 
 import numpy as np
@@ -55,24 +60,68 @@ def pool2d(x, size=2, stride=None, mode="max", padding=0):
     array([[4., 3.],
            [4., 8.]])
     """
-    func = _FUNC_NAMES.get(mode, "pool2d")
-    v.pool_mode(mode)
+    func = _FUNC_NAMES.get(mode, "pool2d") if isinstance(mode, str) else "pool2d"
+    v.pool_mode(mode, func)
     x = v.as_float_array(func, "x", x, min_ndim=2)
+    v.int_pair(func, "padding", padding, minimum=0)  # None too: pool_window takes None as "no padding"
     size, stride, padding = v.pool_window(func, x.shape, size, stride, padding)
-    return _pool(_padded(x, padding, mode), size, stride, mode)
+    with v.refuse_overflow(func, x.dtype):
+        if _few_large_windows(x.shape, size, stride, padding):
+            return _pool_clipped(x, size, stride, padding, mode)
+        return _pool(_padded(x, padding, mode, func), size, stride, mode)
 
 
 _FUNC_NAMES = {"max": "max_pool2d", "avg": "avg_pool2d", "sum": "sum_pool2d"}
 
 
-def _padded(x, padding, mode):
+def _padded(x, padding, mode, func="pool2d"):
     """``x`` with ``padding`` added on the last two axes (-inf for max pooling); ``x`` if none."""
     (ph, pw) = padding
     if not ph and not pw:
         return x
     fill = -np.inf if mode == "max" else 0.0
-    out = np.full(x.shape[:-2] + (x.shape[-2] + 2 * ph, x.shape[-1] + 2 * pw), fill, x.dtype)
+    out = v.new_array(func, x.shape[:-2] + (x.shape[-2] + 2 * ph, x.shape[-1] + 2 * pw), x.dtype,
+                      "padded input", fill=fill)
     out[..., ph:ph + x.shape[-2], pw:pw + x.shape[-1]] = x
+    return out
+
+
+#: Windows of more cells than this, and than there are outputs, are pooled output by output
+#: over their overlap with the input (`_pool_clipped`) instead of offset by offset.
+LARGE_WINDOW = 1024
+
+
+def _out_shape(shape, size, stride, padding):
+    return tuple((n + 2 * p - k) // s + 1 for n, p, k, s in zip(shape[-2:], padding, size, stride))
+
+
+def _few_large_windows(shape, size, stride, padding):
+    oh, ow = _out_shape(shape, size, stride, padding)
+    return size[0] * size[1] > max(LARGE_WINDOW, oh * ow)
+
+
+def _clipped_windows(shape, size, stride, padding):
+    """(i, j, rows, cols) per output: the input slices its window covers (padding left out)."""
+    (h, w), (oh, ow) = shape[-2:], _out_shape(shape, size, stride, padding)
+    for i in range(oh):
+        top = i * stride[0] - padding[0]
+        rows = slice(max(top, 0), min(top + size[0], h))
+        for j in range(ow):
+            left = j * stride[1] - padding[1]
+            yield i, j, rows, slice(max(left, 0), min(left + size[1], w))
+
+
+def _pool_clipped(x, size, stride, padding, mode):
+    """Pooling one output at a time over each window's overlap with ``x`` (never empty: the
+    padding is at most half the window): the same numbers as pooling the padded input."""
+    out = np.empty(x.shape[:-2] + _out_shape(x.shape, size, stride, padding), x.dtype)
+    for i, j, rows, cols in _clipped_windows(x.shape, size, stride, padding):
+        part = x[..., rows, cols]
+        if mode == "max":
+            out[..., i, j] = part.max(axis=(-2, -1))
+        else:
+            total = part.sum(axis=(-2, -1))
+            out[..., i, j] = total / (size[0] * size[1]) if mode == "avg" else total
     return out
 
 
@@ -166,8 +215,9 @@ def pool2d_backward(dout, x, size=2, stride=None, mode="max", padding=0):
            [2.5, 2.5]])
     """
     func = "pool2d_backward"
-    v.pool_mode(mode)
+    v.pool_mode(mode, func)
     x = v.as_float_array(func, "x", x, min_ndim=2)
+    v.int_pair(func, "padding", padding, minimum=0)  # None too: pool_window takes None as "no padding"
     size, stride, padding = v.pool_window(func, x.shape, size, stride, padding)
     dout = v.as_float_array(func, "dout", dout)
     (ph, pw), (h, w) = padding, x.shape[-2:]
@@ -176,8 +226,28 @@ def pool2d_backward(dout, x, size=2, stride=None, mode="max", padding=0):
     if dout.shape != out_shape:
         raise ValueError(f"{func}: dout must have the output's shape {out_shape}, got "
                          f"{dout.shape}")
-    dxp = _pool_backward(dout, _padded(x, padding, mode), size, stride, mode)
-    return dxp[..., ph:ph + h, pw:pw + w] if ph or pw else dxp
+    with v.refuse_overflow(func, v.result_dtype(x, dout), what="the gradient"):
+        if _few_large_windows(x.shape, size, stride, padding):
+            return _pool_backward_clipped(dout, x, size, stride, padding, mode)
+        dxp = _pool_backward(dout, _padded(x, padding, mode, func), size, stride, mode)
+        return dxp[..., ph:ph + h, pw:pw + w] if ph or pw else dxp
+
+
+def _pool_backward_clipped(dout, x, size, stride, padding, mode):
+    """`pool2d_backward` one output at a time, for few large windows (see `_pool_clipped`)."""
+    dx = np.zeros(x.shape, dtype=np.result_type(x.dtype, dout.dtype))
+    scale = 1.0 / (size[0] * size[1]) if mode == "avg" else 1.0
+    lead = np.indices(x.shape[:-2], sparse=True) if mode == "max" else ()
+    for i, j, rows, cols in _clipped_windows(x.shape, size, stride, padding):
+        grad = dout[..., i, j]
+        if mode == "max":
+            part = x[..., rows, cols]
+            first = part.reshape(part.shape[:-2] + (part.shape[-2] * part.shape[-1],)).argmax(axis=-1)
+            r, c = np.divmod(first, part.shape[-1])
+            dx[tuple(lead) + (rows.start + r, cols.start + c)] += grad
+        else:
+            dx[..., rows, cols] += (grad * scale)[..., None, None]
+    return dx
 
 
 def _pool_backward(dout, x, size, stride, mode):

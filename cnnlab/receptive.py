@@ -17,6 +17,8 @@ after Flatten, Linear or a global pooling every output sees the whole input.
 
 import html
 
+import numpy as np
+
 from . import _validation as v
 
 __all__ = ["receptive_field", "ReceptiveField"]
@@ -193,6 +195,9 @@ class ReceptiveField:
         (left, right))."""
         row = v.positive_int("ReceptiveField.bounds", "row", row, minimum=0)
         col = v.positive_int("ReceptiveField.bounds", "col", col, minimum=0)
+        if isinstance(layer, (bool, np.bool_)) or not isinstance(layer, (int, np.integer)):
+            raise TypeError(f"ReceptiveField.bounds: layer must be an integer row index, got "
+                            f"{layer!r}")
         if not -len(self) <= layer < len(self):
             raise ValueError(f"ReceptiveField.bounds: layer must be in -{len(self)}..{len(self) - 1}, "
                              f"got {layer}")
