@@ -157,6 +157,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/conv_speed.py
 	$(BIN)/python benchmarks/train_digits.py
 	$(BIN)/python benchmarks/widget_latency.py
+	$(BIN)/python benchmarks/memory.py
 
 clean:
 	rm -rf build .pytest_cache .hypothesis $(DEMO)

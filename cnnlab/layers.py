@@ -12,8 +12,9 @@ Every layer has:
   (``layer.params["W"] = w``) works too if the new one is a floating array of the same shape:
   an optimiser built on the model picks it up at its next step (one built on a list of arrays
   keeps the old ones). Any other replacement raises at the next forward pass, naming the layer
-  and the key. The arrays in ``grads`` are updated in place, so an optimiser can hold on to
-  them.
+  and the key. The arrays in ``grads`` are made (zeros) when first asked for, by the first
+  backward pass, ``parameters()`` or an optimiser, and then updated in place, so an optimiser
+  can hold on to them.
 - a mode: ``training`` (True from the start), switched by ``train()`` and ``eval()``;
   `Sequential` and `Residual` pass it on to the layers inside them.
 - ``output_shape(input_shape)`` and ``macs(input_shape)`` for one sample (no batch axis).
