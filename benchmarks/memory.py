@@ -17,7 +17,7 @@ Three parts, each run in a fresh process so that one part's memory does not coun
   the explorer's cache keeps, and its limit.
 - Each lesson (all of ``notebooks/[0-9]*.ipynb`` unless notebooks are named): executed top to
   bottom in a fresh kernel (nbclient, one BLAS thread as ``make execute``), with a last cell
-  added that reads the kernel's peak resident memory (``resource.getrusage``, ru_maxrss). The
+  added that reads the kernel's peak resident memory (VmHWM in ``/proc/self/status``). The
   goal: at most 1 GiB (Binder guarantees 1 GiB per learner and stops a kernel at 2 GiB). The
   notebook files are not changed. Lesson 14 needs PyTorch; without it, it is left out.
 
@@ -26,6 +26,7 @@ whole course takes about 10 minutes of CPU time.
 """
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -105,8 +106,17 @@ EXPLORER_CODE = textwrap.dedent("""
                           limit=getattr(ex, "cache_limit", None))))
 """)
 
-PEAK_CELL = ("import resource as _resource\n"
-             "print('KERNEL_PEAK_KIB', _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss)")
+# The kernel's own peak: VmHWM (Linux). Not ru_maxrss, which also counts the peak of the process
+# that started the kernel (Linux keeps it across fork and exec).
+PEAK_CELL = textwrap.dedent("""
+    try:
+        with open("/proc/self/status") as _f:
+            _peak = next(int(line.split()[1]) for line in _f if line.startswith("VmHWM"))
+    except OSError:
+        import resource as _resource
+        _peak = _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss
+    print("KERNEL_PEAK_KIB", _peak)
+""")
 
 
 def child(code, *args):
@@ -162,11 +172,7 @@ def lesson_peak(path, timeout):
 
 def lessons(paths, timeout):
     os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    try:
-        import torch  # noqa: F401
-        has_torch = True
-    except ImportError:
-        has_torch = False
+    has_torch = importlib.util.find_spec("torch") is not None   # not imported: it takes memory
     print("Each lesson's kernel, executed top to bottom (peak resident memory; goal <= 1,024 MiB):")
     print(f"{'lesson':<40} {'peak MiB':>9} {'seconds':>8}")
     worst = 0
