@@ -165,6 +165,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/train_digits.py
 	$(BIN)/python benchmarks/input_copy_cost.py
 	$(BIN)/python benchmarks/widget_latency.py
+	$(BIN)/python benchmarks/memory.py
 
 # practice/ and demo/ hold people's work: clean leaves them (delete them yourself if you mean it).
 clean:

@@ -26,6 +26,37 @@ def _rng(func, rng):
                     f"got {type(rng).__name__}")
 
 
+#: The most float64 values drawn at once when weights are made in another dtype (8 MiB of them).
+_INIT_CHUNK = 1 << 20
+
+
+def _he_normal(rng, shape, fan_in, dtype):
+    """He-initialised weights: normal with mean 0 and std ``sqrt(2 / fan_in)``, ``shape``, ``dtype``.
+
+    The values are those of ``rng.normal(0.0, np.sqrt(2.0 / fan_in), shape).astype(dtype)`` bit
+    for bit, and ``rng`` ends in the same state, without a float64 array of the full size: in
+    float64 the draws go straight into the result and are scaled in place; in another dtype they
+    are drawn in float64 chunks (an eighth of the weights, at least 1,024 and at most
+    ``_INIT_CHUNK`` values), each scaled, then rounded into its part of the result. The memory
+    used beyond the result is at most a quarter of a float32 result's bytes (or 8 KiB).
+    """
+    scale = np.sqrt(2.0 / fan_in)
+    out = np.empty(shape, dtype=dtype)
+    flat = out.reshape(-1)                                  # a view: out is contiguous
+    in_place = out.dtype == np.float64
+    step = max(flat.size, 1) if in_place else min(_INIT_CHUNK, max(1024, -(-flat.size // 8)))
+    buffer = None if in_place else np.empty(min(step, flat.size))
+    for start in range(0, flat.size, step):
+        part = flat[start:start + step]
+        z = part if in_place else buffer[:part.size]
+        rng.standard_normal(out=z)              # one draw per value, as normal() makes them
+        np.multiply(z, scale, out=z)
+        z += 0.0                                # normal() returns 0.0 + scale * z (no -0.0)
+        if not in_place:
+            part[...] = z
+    return out
+
+
 def _chw(name, input_shape):
     shape = tuple(input_shape)
     if len(shape) != 3:
@@ -47,6 +78,40 @@ class Layer:
         self.grads = {}
         self._cache = None
         self.training = True
+
+    @property
+    def params(self):
+        """The layer's parameters: a dict of arrays (a live view of its layers' for a container)."""
+        params = self.__dict__.get("_params")
+        if params is None:
+            raise AttributeError(f"{type(self).__name__} has no params: Layer.__init__ was not "
+                                 f"called (call super().__init__() in __init__)")
+        return params.bind(self) if isinstance(params, _Unbound) else params
+
+    @params.setter
+    def params(self, value):
+        self._params = _Unbound.of(self, value)
+
+    @property
+    def grads(self):
+        """The gradients of the loss with respect to ``params`` (same keys), filled by ``backward``.
+
+        After `_init_grads` they are made (zeros, each of its parameter's shape and dtype) the
+        first time they are asked for, by ``backward``, ``parameters()`` or an optimiser: building
+        a model allocates its weights only.
+        """
+        grads = self.__dict__.get("_grads")
+        if grads is None:
+            shapes = self.__dict__.get("_grad_specs")
+            if shapes is None:
+                raise AttributeError(f"{type(self).__name__} has no grads: Layer.__init__ was not "
+                                     f"called (call super().__init__() in __init__)")
+            grads = self._grads = {k: np.zeros(shape, dtype) for k, (shape, dtype) in shapes.items()}
+        return grads.bind(self) if isinstance(grads, _Unbound) else grads
+
+    @grads.setter
+    def grads(self, value):
+        self._grads = _Unbound.of(self, value)
 
     @property
     def name(self):
@@ -130,8 +195,11 @@ class Layer:
         return dout
 
     def _init_grads(self):
-        self.grads = {k: np.zeros_like(p) for k, p in self.params.items()}
-        self._param_shapes = {k: p.shape for k, p in self.params.items()}
+        """Gradients for ``params`` (zeros of the same shapes and dtypes), made when first used."""
+        arrays = {k: np.asarray(p) for k, p in self.params.items()}
+        self._grad_specs = {k: (p.shape, p.dtype) for k, p in arrays.items()}
+        self._grads = None
+        self._param_shapes = {k: p.shape for k, p in arrays.items()}
 
     def _checked_params(self):
         """``params``, after checking that no array was replaced by one that cannot work.
@@ -204,6 +272,31 @@ class _Gathered(MutableMapping):
 
     def __repr__(self):
         return repr(dict(self))
+
+
+class _Unbound:
+    """How a container keeps a `_Gathered` view of its own layers: without the reference back.
+
+    Kept as it is given, ``self.params = _Gathered(self._named_children, "params")`` would be a
+    reference cycle (container -> view -> bound method -> container), which Python frees only
+    when its cycle collector next runs, not at ``del model``: a deleted VGG-16 would keep its
+    0.5 GB for a while. So the container keeps the unbound function, and each ``params`` or
+    ``grads`` access returns a view bound to the container (referenced only while in use).
+    """
+
+    def __init__(self, func, attr):
+        self.func, self.attr = func, attr
+
+    @classmethod
+    def of(cls, owner, value):
+        """``value``, or its unbound form if it is a view through one of ``owner``'s methods."""
+        children = getattr(value, "_get_children", None) if isinstance(value, _Gathered) else None
+        if getattr(children, "__self__", None) is owner:
+            return cls(children.__func__, value._attr)
+        return value
+
+    def bind(self, owner):
+        return _Gathered(self.func.__get__(owner), self.attr)
 
 
 def _walk(layer, path):

@@ -14,8 +14,9 @@ Every layer has:
   (``layer.params["W"] = w``) works too if the new one is a floating array of the same shape:
   an optimiser built on the model picks it up at its next step (one built on a list of arrays
   keeps the old ones). Any other replacement raises at the next forward pass, naming the layer
-  and the key. The arrays in ``grads`` are updated in place, so an optimiser can hold on to
-  them.
+  and the key. The arrays in ``grads`` are made (zeros) when first asked for, by the first
+  backward pass, ``parameters()`` or an optimiser, and then updated in place, so an optimiser
+  can hold on to them.
 - a mode: ``training`` (True from the start), switched by ``train()`` and ``eval()``;
   `Sequential` and `Residual` pass it on to the layers inside them.
 - ``output_shape(input_shape)`` and ``macs(input_shape)`` for one sample (no batch axis).
@@ -32,7 +33,7 @@ import threading
 import numpy as np
 
 from . import _validation as v
-from ._layer import Layer, _chw, _rng
+from ._layer import Layer, _chw, _he_normal, _rng
 from .activations import relu
 from .convolution import conv2d, conv2d_backward
 from .dense import flatten, linear, linear_backward
@@ -100,9 +101,8 @@ class Conv2D(Layer):
         per_group = self.in_channels // self.groups
         fan_in = per_group * self.kernel_size[0] * self.kernel_size[1]
         dtype = v.float_dtype("Conv2D", dtype)
-        w = _rng("Conv2D", rng).normal(0.0, np.sqrt(2.0 / fan_in),
-                                       (self.out_channels, per_group) + self.kernel_size)
-        self.params = {"W": w.astype(dtype)}
+        self.params = {"W": _he_normal(_rng("Conv2D", rng), (self.out_channels, per_group) + self.kernel_size,
+                                       fan_in, dtype)}
         if bias:
             self.params["b"] = np.zeros(self.out_channels, dtype=dtype)
         self._init_grads()
@@ -302,9 +302,8 @@ class Linear(Layer):
         dtype = v.float_dtype("Linear", dtype)
         self.in_features = v.positive_int("Linear", "in_features", in_features)
         self.out_features = v.positive_int("Linear", "out_features", out_features)
-        w = _rng("Linear", rng).normal(0.0, np.sqrt(2.0 / self.in_features),
-                                       (self.in_features, self.out_features))
-        self.params = {"W": w.astype(dtype), "b": np.zeros(self.out_features, dtype=dtype)}
+        w = _he_normal(_rng("Linear", rng), (self.in_features, self.out_features), self.in_features, dtype)
+        self.params = {"W": w, "b": np.zeros(self.out_features, dtype=dtype)}
         self._init_grads()
 
     def __repr__(self):

@@ -1,6 +1,7 @@
 """The feature-map explorer: every channel of a chosen layer's output for a chosen image."""
 
 import html
+from collections import OrderedDict
 
 import ipywidgets as W
 import numpy as np
@@ -10,7 +11,10 @@ from .. import _explore as C
 from . import _raster as R
 from ._base import Explorer, Panel, int_slider, integer, numeric_array
 
-__all__ = ["feature_map_explorer", "FeatureMapExplorer", "layer_image"]
+__all__ = ["feature_map_explorer", "FeatureMapExplorer", "layer_image", "CACHE_BYTES"]
+
+#: The default limit of a feature-map explorer's cache of layer outputs: 128 MiB.
+CACHE_BYTES = 128 * 2 ** 20
 
 
 def layer_image(out, tile=110):
@@ -31,12 +35,20 @@ def layer_image(out, tile=110):
                          scale=max(1, 320 // cols))
 
 
+def _own(out):
+    """``out``, or a copy of it if it is a view into a larger array (which it would keep alive)."""
+    root = out
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    return out.copy() if root.nbytes > out.nbytes else out
+
+
 class FeatureMapExplorer(Explorer):
     """Widget returned by :func:`feature_map_explorer`; see there."""
 
     title_text = "What the layers see"
 
-    def __init__(self, model, images, labels, layer):
+    def __init__(self, model, images, labels, layer, cache_bytes=CACHE_BYTES):
         self.model = model
         self.images = images
         self.labels = labels
@@ -50,17 +62,38 @@ class FeatureMapExplorer(Explorer):
             "layer": W.Dropdown(options=options, value=layer, description="layer",
                                 layout=W.Layout(width="320px")),
         }
-        self._cache = {}
+        self.cache_limit = cache_bytes
+        self._cache = OrderedDict()     # image index -> its outputs, least recently used first
+        self._cache_sizes = {}
         self.maps = None
         super().__init__(controls, [Panel("input"), Panel("feature maps")])
         self.fit_slider("image", len(images) - 1)
         self.update()
 
+    @property
+    def cache_nbytes(self):
+        """The bytes of the layer outputs the cache holds now (at most ``cache_limit``)."""
+        return sum(self._cache_sizes.values())
+
     def outputs(self, index):
-        """List of (layer name, output) for image ``index`` (computed once, then cached)."""
-        if index not in self._cache:
-            self._cache[index] = C.layer_outputs(self.model, self.images[index])
-        return self._cache[index]
+        """List of (layer name, output) for image ``index``.
+
+        Kept in a cache of the most recently shown images, least recently used out first, whose
+        outputs take at most ``cache_limit`` bytes together; an image whose outputs alone take
+        more is computed again each time it is asked for.
+        """
+        if index in self._cache:
+            self._cache.move_to_end(index)
+            return self._cache[index]
+        outs = [(name, _own(out)) for name, out in C.layer_outputs(self.model, self.images[index])]
+        size = sum(out.nbytes for _, out in outs)
+        if size <= self.cache_limit:
+            while self._cache and self.cache_nbytes + size > self.cache_limit:
+                oldest, _ = self._cache.popitem(last=False)
+                del self._cache_sizes[oldest]
+            self._cache[index] = outs
+            self._cache_sizes[index] = size
+        return outs
 
     def _draw(self):
         k = self.controls["image"].value
@@ -81,7 +114,7 @@ class FeatureMapExplorer(Explorer):
         self.set_info(html.escape(plain), plain)
 
 
-def feature_map_explorer(model, images, labels=None, layer=0):
+def feature_map_explorer(model, images, labels=None, layer=0, cache_bytes=CACHE_BYTES):
     """Choose an image and a layer of a ``Sequential`` model and see every channel it outputs.
 
     Parameters
@@ -92,6 +125,12 @@ def feature_map_explorer(model, images, labels=None, layer=0):
         Shown next to the image number.
     layer : int
         The layer shown first.
+    cache_bytes : int, optional
+        The most memory the explorer keeps layer outputs in (`CACHE_BYTES`, 128 MiB, by
+        default): the outputs of the images shown last are kept, so that going back to one of
+        them, or choosing another layer, does not run the model again; the image least recently
+        shown is dropped first. An image whose outputs alone are larger is computed again at
+        each change.
 
     Returns
     -------
@@ -99,7 +138,9 @@ def feature_map_explorer(model, images, labels=None, layer=0):
         An ipywidgets VBox. ``controls``: "image" (index; disabled, saying why, for a single
         image), "layer" (index into
         ``model.layers``); ``maps``: the chosen layer's output for the chosen image, (C, H, W)
-        or (D,); ``outputs(i)``: every layer's output for image i; ``info``, ``message``.
+        or (D,); ``outputs(i)``: every layer's output for image i; ``cache_nbytes``: the
+        bytes the cache holds (at most ``cache_limit``, the ``cache_bytes`` given); ``info``,
+        ``message``.
     """
     if not hasattr(model, "layers") or not hasattr(model, "forward"):
         raise TypeError(f"feature_map_explorer: model must be a cnnlab Sequential, got "
@@ -111,6 +152,7 @@ def feature_map_explorer(model, images, labels=None, layer=0):
                          f"large to explore live (at most {C.MAX_PHOTO} pixels a side); pass "
                          "smaller images, e.g. images[:, ::4, ::4]")
     layer = integer(func, "layer", layer, 0)
+    cache_bytes = integer(func, "cache_bytes", cache_bytes, 0)
     if layer >= len(model.layers):
         raise ValueError(f"{func}: layer must be an index 0..{len(model.layers) - 1}, "
                          f"got {layer!r}")
@@ -122,4 +164,4 @@ def feature_map_explorer(model, images, labels=None, layer=0):
     except ValueError as exc:
         raise ValueError(f"feature_map_explorer: the model does not accept images of shape "
                          f"{tuple(images.shape[1:])}: {exc}") from None
-    return FeatureMapExplorer(model, images, labels, int(layer))
+    return FeatureMapExplorer(model, images, labels, int(layer), int(cache_bytes))
