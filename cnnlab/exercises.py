@@ -55,7 +55,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["ExerciseNotDone", "ExerciseError", "check_value", "check_function", "check_that", "hint",
-           "check", "solution", "encode_check", "decode_check", "load_checks", "CHECKS_DIR"]
+           "check", "solution", "written_answer", "encode_check", "decode_check", "load_checks", "CHECKS_DIR"]
 
 
 class _MessageOnly:
@@ -737,6 +737,15 @@ def solution(check_id=None):
         print(f"Check {check_id} has no model solution stored.")
         return
     print(f"Model solution of {check_id}:\n{entry['solution']}")
+
+
+def written_answer():
+    """The cell after a written question ("explain in your own words"): in a learner's copy it
+    says how to compare one's answer with the model answer (`solution`); in the solved notebook,
+    where the model answer is the cell above, it prints nothing."""
+    if _running is not None:
+        print("Written your answer in the cell above, in your own words? Then run solution() to "
+              "compare it with a model answer.")
 
 
 def _record_run(result):

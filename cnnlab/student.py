@@ -251,25 +251,32 @@ def _split_checks(solved, version, name, graded):
     Each check code cell becomes ``check("NN.k")`` (with its hidden-test regions after it when
     ``graded``: the nbgrader source); its visible code, the solved source of the exercise cells
     before it (the model solution), the exercise's kind (``predict``, ``debug``, ``written``) and
-    those cells' ids go into the entry, for the checks file. Exercise code cells get a first line
+    those cells' ids go into the entry, for the checks file. A code cell tagged ``written`` (after
+    a markdown exercise cell: a written question, whose model answer is its solution region)
+    becomes a check call too, its entry holding that model answer. Exercise code cells get a first line
     ``# exercise NN.k`` (how the check finds the cell's last run), and the setup cell's
     ``from cnnlab.exercises import ...`` also imports ``check`` and ``solution``, followed by
     `RUN_ABOVE_NOTE`.
     """
-    checks, pending, number = {}, [], 0
+    checks, pending, number, model_answer, imported = {}, [], 0, "", False
     has_import = any(_EXERCISES_IMPORT in _source(c) for c in solved.cells if c.cell_type == "code")
     for index, (old, cell) in enumerate(zip(solved.cells, version.cells)):
         tags = old.get("metadata", {}).get("tags", [])
         if "exercise" in tags:
-            pending.append(index)
-            if old.cell_type == "markdown" and "written" in tags:
-                number += 1
-                written_id = check_id(name, number)
-                checks[written_id] = {"id": written_id, "code": "", "kind": "written",
-                                      "solution": _solution_text(_source(old)), "exercise_cells": []}
-                pending.pop()
+            if old.cell_type == "markdown":
+                model_answer = _solution_text(_source(old)).strip("\n")
+            else:
+                pending.append(index)
             continue
         if old.cell_type != "code":
+            continue
+        if "written" in tags:  # the cell after a written answer: the model answer on request
+            number += 1
+            this = check_id(name, number)
+            checks[this] = {"id": this, "code": _source(old).strip("\n"), "kind": "written",
+                            "solution": model_answer, "exercise_cells": []}
+            cell.source = f'check("{this}")'
+            model_answer = ""
             continue
         if "check" in tags:
             number += 1
@@ -292,8 +299,8 @@ def _split_checks(solved, version, name, graded):
                 if version.cells[i].cell_type == "code":
                     version.cells[i].source = f"# exercise {this}\n" + _source(version.cells[i])
             pending = []
-        elif _EXERCISES_IMPORT in _source(cell):
-            cell.source = _with_check_import(_source(cell))
+        elif _EXERCISES_IMPORT in _source(cell) and not imported:
+            cell.source, imported = _with_check_import(_source(cell)), True
     return version, checks
 
 
@@ -304,9 +311,10 @@ def _solution_text(source):
 
 
 def _with_check_import(source):
-    lines = []
+    lines, done = [], False
     for line in source.split("\n"):
-        if line.startswith(_EXERCISES_IMPORT):
+        if line.startswith(_EXERCISES_IMPORT) and not done:
+            done = True
             names = [n.strip() for n in line[len(_EXERCISES_IMPORT):].split(",") if n.strip()]
             names += [n for n in ("check", "solution") if n not in names]
             lines += [_EXERCISES_IMPORT + ", ".join(names), RUN_ABOVE_NOTE]

@@ -382,3 +382,25 @@ def test_make_student_fails_over_an_edited_copy_and_clean_leaves_demo_and_practi
     assert (repo / "demo" / NAME).read_bytes() == demo
     assert (repo / "practice" / NAME).read_bytes() == practice
     assert not (repo / "build").exists()
+
+
+@pytestmark_make
+def test_make_lab_opens_the_practice_copies_and_never_starts_a_second_server(repo):
+    """`make lab` (= `make practice`) writes practice/ and opens Lab there; with a server already on
+    the port it says where to go and starts none."""
+    import socket
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    rc, out, lab = make(repo, "lab", f"PORT={port}")
+    assert rc == 0 and len(lab) == 1, out
+    assert "--LabApp.default_url=/lab/tree/practice" in lab[0] and f"--port={port}" in lab[0]
+    assert (repo / "practice" / NAME).exists() and "notebooks/" in out
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        rc, out, lab = make(repo, "lab", f"PORT={port}")
+    assert rc == 0 and lab == [], out  # no second server
+    assert f"already listens on 127.0.0.1:{port}" in out and "/lab/tree/practice" in out
