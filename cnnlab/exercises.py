@@ -111,13 +111,14 @@ def _fail(key, message, hints, part=None, mistake=None):
     global _last_failed
     if part == "hidden":
         message = HIDDEN_FAILED + message
-    n = _failures.setdefault(key, 1)
+    n = _failures.setdefault(key, 0 if mistake is not None else 1)  # tiers shown (asked for) so far
     _last_failed = (key, hints)
     if mistake is not None:
         text = f"{message}\nHint: {mistake}"
         if hints:
             text += "\n(Run hint() for a more general hint.)"
         return ExerciseError(text)
+    n = _failures[key] = max(n, 1)
     shown = hints[:n]
     text = message + "".join(f"\nHint {i + 1}: {h}" if len(hints) > 1 else f"\nHint: {h}"
                              for i, h in enumerate(shown))
@@ -193,8 +194,8 @@ def hint():
         return
     key, hints = _last_failed
     n = _failures.get(key, 1)
-    if n == 0 or not hints:
-        print("This check has no hints." if not hints else f"Hint 1: {hints[0]}")
+    if not hints:
+        print("This check has no hints.")
         return
     if n >= len(hints):
         print("No more hints for this check: the ones above are all there are."
@@ -395,8 +396,8 @@ def check_value(name, expected, *, hint=None, hints=None, explain=None, mistakes
     _passed(key, _pass_message(part), explain)
 
 
-def check_function(func, cases, *, hint=None, hints=None, explain=None, mistakes=None, rtol=1e-6,
-                   atol=1e-9, namespace=None, part=None, allow_mutation=False):
+def check_function(func, cases, *, hint=None, hints=None, explain=None, mistakes=None, case_hints=None,
+                   rtol=1e-6, atol=1e-9, namespace=None, part=None, allow_mutation=False):
     """Call the learner's function on each case and compare with the expected result.
 
     Parameters
@@ -411,6 +412,9 @@ def check_function(func, cases, *, hint=None, hints=None, explain=None, mistakes
         As for `check_value`.
     mistakes : dict or list of (result or predicate, str), optional
         As for `check_value`, matched against the result of the failing case.
+    case_hints : dict of int to str, optional
+        A hint about one case (its index in ``cases``), shown only when that case is the one
+        that fails: a hint never talks about a case that passed. Known mistakes come first.
     allow_mutation : bool, optional
         False (default): the function must leave its arguments as they were; a case whose
         array, list or dict argument the function changed in place fails, naming the argument.
@@ -451,6 +455,9 @@ def check_function(func, cases, *, hint=None, hints=None, explain=None, mistakes
     __tracebackhide__ = True
     hints = _hint_list("check_function", hint, hints)
     mistakes = _mistake_list("check_function", mistakes)
+    case_hints = dict(case_hints or {})
+    if not all(isinstance(k, int) and isinstance(v, str) for k, v in case_hints.items()):
+        raise TypeError("check_function: case_hints must map case indices (int) to hints (str)")
     part = _part("check_function", part)
     if isinstance(func, str):
         ns = sys._getframe(1).f_globals if namespace is None else namespace
@@ -461,7 +468,7 @@ def check_function(func, cases, *, hint=None, hints=None, explain=None, mistakes
     key = _key(("function", fname), part)
     if not isinstance(allow_mutation, (bool, np.bool_)):
         raise TypeError(f"check_function: allow_mutation must be True or False, got {allow_mutation!r}")
-    for args, expected in cases:
+    for number, (args, expected) in enumerate(cases):
         kwargs = args if isinstance(args, dict) else {}
         pos = () if isinstance(args, dict) else tuple(args)
         shown = ", ".join([_describe(a) for a in pos] + [f"{k}={_describe(a)}" for k, a in kwargs.items()])
@@ -473,13 +480,13 @@ def check_function(func, cases, *, hint=None, hints=None, explain=None, mistakes
                                   "`raise NotImplementedError()` with your code and run the cell.") from None
         except Exception as exc:
             raise _fail(key, f"`{fname}` raised {type(exc).__name__}: {exc}\n"
-                        f"when called with: {shown}", hints, part) from None
+                        f"when called with: {shown}", hints, part, case_hints.get(number)) from None
         problem = _mismatch(got, expected, rtol, atol)
         if problem:
             raise _fail(key,
                         f"`{fname}` is not right yet: {problem}.\nCalled with: {shown}\n"
                         f"Expected: {_describe(expected)}\nGot: {_describe(got)}", hints, part,
-                        _match_mistake(got, mistakes, rtol, atol))
+                        _match_mistake(got, mistakes, rtol, atol) or case_hints.get(number))
         if not allow_mutation:
             names = _argument_names(func, len(pos), kwargs)
             for name, before, after in zip(names, list(pos) + list(kwargs.values()),

@@ -22,7 +22,7 @@ from cnnlab.student import make_student_notebook, notebook_checks, write_checks
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
-SECRET_KEYWORDS = {"hint", "hints", "explain", "mistakes"}
+SECRET_KEYWORDS = {"hint", "hints", "explain", "mistakes", "case_hints"}
 
 
 @pytest.fixture(autouse=True)
@@ -253,3 +253,20 @@ def test_right_on_the_first_try_is_recorded(tmp_path):
         for index in range(3):
             error, text = _run(client, student.cells[index], index)
     assert error is None and text.endswith("Right on the first try.\n"), text
+
+
+def test_a_case_hint_shows_only_when_its_case_fails(capsys):
+    def wrong_on_big(x):
+        return 2 * x if x < 10 else x
+
+    case_hints = {0: "Case zero: double 1.", 1: "Case one: large inputs double too."}
+    with pytest.raises(ExerciseError) as info:
+        check_function(wrong_on_big, [((1,), 2), ((20,), 40)], hints=["Double it.", "Times two."],
+                       case_hints=case_hints)
+    message = str(info.value)
+    assert "Case one: large inputs double too." in message and "Case zero" not in message  # case 0 passed
+    assert "Double it." not in message
+    exercises.hint()  # a mistake's or a case's own hint first, then the tiers from the first
+    assert capsys.readouterr().out == "Hint 1: Double it.\n"
+    with pytest.raises(TypeError, match="check_function: case_hints must map"):
+        check_function(wrong_on_big, [((1,), 2)], case_hints={"first": "x"})
