@@ -1,5 +1,5 @@
 # cnnlab: two commands from a fresh clone.
-#   make lab    create .venv if missing, install, open JupyterLab on the course
+#   make lab    create .venv if missing, install, write your practice copies, open JupyterLab there
 #   make test   the same set-up, then every test (unit, doctests, nbval, browser)
 # Everything runs offline once the packages are installed: tools/ensure_env.py reinstalls only when
 # the dependencies changed (pyproject.toml's lists or the lock), and falls back to the installed
@@ -22,8 +22,9 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 .PHONY: demo demo-reset reset check-notebook
 
 help:
-	@echo "make lab        open the course in JupyterLab (creates .venv on first use)"
-	@echo "make practice   your own copies with the exercises blank, in practice/, and JupyterLab there"
+	@echo "make lab        your copies of the lessons (exercises blank) in practice/, opened in JupyterLab"
+	@echo "                (creates .venv on first use; the solved lessons are in notebooks/)"
+	@echo "make practice   the same as make lab"
 	@echo "                (a notebook you changed is never replaced; unchanged ones get the course's updates)"
 	@echo "make test       run every test: library, doctests, notebooks (nbval), browser"
 	@echo "make test-fast  library tests and doctests only"
@@ -86,9 +87,18 @@ NEEDS_TORCH := notebooks/14_cnnlab_to_pytorch.ipynb
 # menus and formgrader switched off by the configuration in tools/learner-jupyter (its README).
 LEARNER_LAB := JUPYTER_CONFIG_PATH=$(CURDIR)/tools/learner-jupyter
 
-lab: $(STAMP)
-	$(LEARNER_LAB) $(BIN)/python -m jupyterlab --ServerApp.ip=127.0.0.1 --port=$(PORT) \
-		--ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks $(ROOT_FLAG)
+# One JupyterLab per port: when something already listens on PORT (a Lab started earlier), say so
+# and where to go instead of starting a second server (PORT=8889 starts one elsewhere).
+PORT_FREE = $(BIN)/python -c "import socket, sys; s = socket.socket(); s.settimeout(0.5); \
+	sys.exit(s.connect_ex(('127.0.0.1', $(PORT))) == 0)"
+LAB_RUNNING = echo "JupyterLab (or another server) already listens on 127.0.0.1:$(PORT): open"; \
+	echo "  http://127.0.0.1:$(PORT)/lab/tree/$(1)"; \
+	echo "in your browser (\`$(BIN)/jupyter server list\` shows its token), stop it first (Ctrl+C in"; \
+	echo "its terminal), or start another with make $(2) PORT=8889"
+
+# make lab = make practice: your copies (exercises blank) in practice/, refreshed without losing
+# your work, opened in JupyterLab there; the solved lessons are in notebooks/, one click away.
+lab: practice
 
 # The linter (ruff: pycodestyle, pyflakes, bugbear, import order; settings in pyproject.toml).
 lint: $(STAMP)
@@ -121,6 +131,8 @@ student: $(STAMP)
 # notebook the learner changed is never replaced (make reset NB=... does it, saving theirs first).
 practice: $(STAMP)
 	$(BIN)/python -m cnnlab.student notebooks practice --keep-existing
+	@echo "Your copies: practice/ (exercises blank). The solved lessons: notebooks/."
+	@if ! $(PORT_FREE); then $(call LAB_RUNNING,practice,$(or $(MAKECMDGOALS),lab)); exit 0; fi; \
 	$(LEARNER_LAB) $(BIN)/python -m jupyterlab --ServerApp.ip=127.0.0.1 --port=$(PORT) \
 		--ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/practice $(ROOT_FLAG)
 

@@ -16,6 +16,17 @@ only in cells tagged ``check``, and no END line without its BEGIN. Messages name
 JupyterLab counts it (`describe_cell`: "cell 38", counted from 1 over all cells, and its first
 line).
 
+The learners' copies keep no answer in sight (`_split_checks`): each check cell becomes a short
+call, ``check("02.3")``, and its code (with the hints, explanation and expected values), the
+model solution of the exercise above it and the exercise's kind go, encoded, into
+``OUT/.checks/NAME.json`` (`write_checks`), which `cnnlab.exercises.check` reads. Each exercise
+code cell gets a first line ``# exercise 02.3`` (how the check knows whether that cell failed on
+its last run), and the setup cell's ``from cnnlab.exercises import ...`` also imports ``check``
+and ``solution``, with a comment on running the cells above after a restart. The nbgrader
+source keeps each check cell's hidden tests after the short call, and its checks file says
+``graded`` (only there does a visible check say that grading runs hidden tests too); nbgrader
+copies the ``.checks`` folder into the release and, when autograding, from the source.
+
 One addition of ours: exercise and check code cells get the tag ``raises-exception``
 (`RUN_ON_TAG`), which JupyterLab's *Run All* and nbclient honour: an unfinished exercise still
 shows its ``NotImplementedError`` / ``ExerciseNotDone``, and the cells after it still run.
@@ -66,9 +77,10 @@ import shutil
 import sys
 from pathlib import Path
 
-__all__ = ["CODE_STUB", "TEXT_STUB", "RUN_ON_TAG", "BACKUPS", "describe_cell", "select_notebooks",
-           "make_student_notebook", "make_demo_notebook", "add_nbgrader_metadata", "fingerprint",
-           "check_folders", "make_student_version", "write_demo_settings", "main"]
+__all__ = ["CODE_STUB", "TEXT_STUB", "RUN_ON_TAG", "BACKUPS", "CHECKS_DIR", "describe_cell",
+           "select_notebooks", "check_id", "notebook_checks", "write_checks", "make_student_notebook",
+           "make_demo_notebook", "add_nbgrader_metadata", "fingerprint", "check_folders",
+           "make_student_version", "write_demo_settings", "main"]
 
 BEGIN_SOLUTION, END_SOLUTION = "BEGIN SOLUTION", "END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
@@ -206,6 +218,135 @@ def _versions(nb, name, keep_solutions):
     return nb
 
 
+#: The folder, beside the notebooks written, of their checks files (``.checks/NAME.json``).
+CHECKS_DIR = ".checks"
+#: What the learners' copies add after the exercises import of their setup cell.
+RUN_ABOVE_NOTE = ("# A check that says a name is not defined (after a restart): run the cells above it first "
+                  "(Run > Run All Above Selected Cell).")
+_EXERCISES_IMPORT = "from cnnlab.exercises import "
+
+
+def check_id(name, number):
+    """The id of a notebook's ``number``-th check cell (from 1): ``"02.3"`` in ``02_convolution``."""
+    return f"{Path(name).stem.split('_')[0]}.{number}"
+
+
+def _hidden_regions(source):
+    """The lines of ``source`` inside hidden-test regions, markers included, as one text."""
+    out, inside = [], False
+    for line in source.split("\n"):
+        if BEGIN_HIDDEN in line:
+            inside = True
+        if inside:
+            out.append(line)
+        if END_HIDDEN in line:
+            inside = False
+    return "\n".join(out)
+
+
+def _split_checks(solved, version, name, graded):
+    """``version`` (a transformed copy of ``solved``, cell for cell) with its check cells made
+    short calls, and the checks they call: {id: entry}.
+
+    Each check code cell becomes ``check("NN.k")`` (with its hidden-test regions after it when
+    ``graded``: the nbgrader source); its visible code, the solved source of the exercise cells
+    before it (the model solution), the exercise's kind (``predict``, ``debug``, ``written``) and
+    those cells' ids go into the entry, for the checks file. A code cell tagged ``written`` (after
+    a markdown exercise cell: a written question, whose model answer is its solution region)
+    becomes a check call too, its entry holding that model answer. Exercise code cells get a first line
+    ``# exercise NN.k`` (how the check finds the cell's last run), and the setup cell's
+    ``from cnnlab.exercises import ...`` also imports ``check`` and ``solution``, followed by
+    `RUN_ABOVE_NOTE`.
+    """
+    checks, pending, number, model_answer, imported = {}, [], 0, "", False
+    has_import = any(_EXERCISES_IMPORT in _source(c) for c in solved.cells if c.cell_type == "code")
+    for index, (old, cell) in enumerate(zip(solved.cells, version.cells)):
+        tags = old.get("metadata", {}).get("tags", [])
+        if "exercise" in tags:
+            if old.cell_type == "markdown":
+                model_answer = _solution_text(_source(old)).strip("\n")
+            else:
+                pending.append(index)
+            continue
+        if old.cell_type != "code":
+            continue
+        if "written" in tags:  # the cell after a written answer: the model answer on request
+            number += 1
+            this = check_id(name, number)
+            checks[this] = {"id": this, "code": _source(old).strip("\n"), "kind": "written",
+                            "solution": model_answer, "exercise_cells": []}
+            cell.source = f'check("{this}")'
+            model_answer = ""
+            continue
+        if "check" in tags:
+            number += 1
+            this = check_id(name, number)
+            where = f"{name}, {describe_cell(solved.cells, index)}"
+            visible, _ = _replace_regions(_source(old), BEGIN_HIDDEN, END_HIDDEN, [], where)
+            exercises = [solved.cells[i] for i in pending if solved.cells[i].cell_type == "code"]
+            kinds = [t for c in exercises for t in c.get("metadata", {}).get("tags", [])
+                     if t in ("predict", "debug")]
+            checks[this] = {"id": this, "code": visible.strip("\n"),
+                            "solution": "\n\n".join(_solution_text(_source(c)) for c in exercises),
+                            "kind": kinds[0] if kinds else "",
+                            "exercise_cells": [c.get("id") for c in exercises if c.get("id")]}
+            call = f'check("{this}")'
+            if not has_import:
+                call = f"from cnnlab.exercises import check, hint, solution\n{call}"
+            hidden = _hidden_regions(_source(old)) if graded else ""
+            cell.source = call + ("\n" + hidden if hidden else "")
+            for i in pending:
+                if version.cells[i].cell_type == "code":
+                    version.cells[i].source = f"# exercise {this}\n" + _source(version.cells[i])
+            pending = []
+        elif _EXERCISES_IMPORT in _source(cell) and not imported:
+            cell.source, imported = _with_check_import(_source(cell)), True
+    return version, checks
+
+
+def _solution_text(source):
+    """The solved cell's source without the solution markers (what `solution()` shows)."""
+    return "\n".join(line for line in source.split("\n")
+                     if BEGIN_SOLUTION not in line and END_SOLUTION not in line)
+
+
+def _with_check_import(source):
+    lines, done = [], False
+    for line in source.split("\n"):
+        if line.startswith(_EXERCISES_IMPORT) and not done:
+            done = True
+            names = [n.strip() for n in line[len(_EXERCISES_IMPORT):].split(",") if n.strip()]
+            names += [n for n in ("check", "solution") if n not in names]
+            lines += [_EXERCISES_IMPORT + ", ".join(names), RUN_ABOVE_NOTE]
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def notebook_checks(nb, name="notebook", graded=False):
+    """The checks of the learners' copies of ``nb`` (see `_split_checks`): {id: entry}."""
+    return _split_checks(nb, copy.deepcopy(nb), name, graded)[1]
+
+
+def write_checks(nb, name, folder, graded=False):
+    """Write ``folder/.checks/STEM.json``: the checks the copies of ``nb`` (a solved notebook)
+    call, each entry encoded (`cnnlab.exercises.encode_check`: not readable at a glance, but not
+    secret either). Returns the path, or None when the notebook has no checks."""
+    import json
+
+    from .exercises import CHECKS_FORMAT, CHECKS_NOTE, encode_check
+
+    checks = notebook_checks(nb, name, graded)
+    if not checks:
+        return None
+    path = Path(folder) / CHECKS_DIR / (Path(name).stem + ".json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"format": CHECKS_FORMAT, "note": CHECKS_NOTE, "notebook": Path(name).name, "graded": graded,
+            "checks": {k: encode_check(v) for k, v in checks.items()}}
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
 def make_student_notebook(nb, name="notebook"):
     """The student version of one notebook (a new notebook; ``nb`` is not changed).
 
@@ -234,7 +375,7 @@ def make_student_notebook(nb, name="notebook"):
         message names the notebook and the cell (`describe_cell`: counted from 1 over all
         cells, as in JupyterLab, with its first line).
     """
-    return _versions(nb, name, keep_solutions=False)
+    return _split_checks(nb, _versions(nb, name, keep_solutions=False), name, graded=False)[0]
 
 
 def make_demo_notebook(nb, name="notebook"):
@@ -252,7 +393,7 @@ def make_demo_notebook(nb, name="notebook"):
     Attachments are kept (the solutions are there anyway).
     The markers are validated as in `make_student_notebook`, which raises the same errors.
     """
-    return _versions(nb, name, keep_solutions=True)
+    return _split_checks(nb, _versions(nb, name, keep_solutions=True), name, graded=False)[0]
 
 
 def add_nbgrader_metadata(nb, name="notebook"):
@@ -274,7 +415,7 @@ def add_nbgrader_metadata(nb, name="notebook"):
                              "exercise cell with attachments; nbgrader's release keeps a cell's "
                              "attachments, so learners would get the images of the answer. Put "
                              "images of the question in a cell of their own")
-    nb = copy.deepcopy(nb)
+    nb = _split_checks(nb, copy.deepcopy(nb), name, graded=True)[0]
     counts = {"exercise": 0, "check": 0}
     for cell in nb.cells:
         tags = cell.get("metadata", {}).get("tags", [])
@@ -452,8 +593,9 @@ def make_student_version(src="notebooks", out="build/student", *, keep_existing=
         ``"written"``: files written; ``"kept"``: files left as they were (changed notebooks,
         up-to-date ones, and with ``keep_existing`` the other files); ``"changed"``: the changed
         notebooks that were kept (a subset of ``"kept"``); ``"backups"``: ``(copy, original)``
-        pairs. Files other than notebooks (except hidden ones and `NOT_COPIED`) are copied too
-        and listed.
+        pairs; ``"checks"``: the checks files written (``out/.checks/NAME.json``, see
+        `write_checks`: always rewritten, they hold no one's work). Files other than notebooks
+        (except hidden ones and `NOT_COPIED`) are copied too and listed.
 
     Raises
     ------
@@ -478,13 +620,18 @@ def make_student_version(src="notebooks", out="build/student", *, keep_existing=
     transform = (add_nbgrader_metadata if nbgrader_source else
                  make_demo_notebook if demo else make_student_notebook)
     # Transform everything first, so that one bad notebook leaves no half-written output.
-    results = []
+    results, solved = [], {}
     for path in paths:
-        nb = transform(nbformat.read(path, as_version=4), path.name)
+        solved[path] = nbformat.read(path, as_version=4)
+        nb = transform(solved[path], path.name)
         nb.metadata[FINGERPRINT_KEY] = {"fingerprint": fingerprint(nb)}
         results.append((path, nb))
     out.mkdir(parents=True, exist_ok=True)
-    report = {"written": [], "kept": [], "changed": [], "backups": []}
+    report = {"written": [], "kept": [], "changed": [], "backups": [], "checks": []}
+    for path in paths:  # the checks the notebooks call, also those of notebooks kept
+        written = write_checks(solved[path], path.name, out, graded=nbgrader_source)
+        if written:
+            report["checks"].append(written)
     for path, nb in results:
         target = out / path.name
         if target.exists():  # (a dangling symlink holds no work: it is replaced)
@@ -613,7 +760,7 @@ def main(argv=None):
         return 1
     for saved, original in report["backups"]:
         print(f"saved {original} as {saved} (the copy that was there before)")
-    for path in report["written"]:
+    for path in report["written"] + report["checks"]:
         print(f"wrote {path}")
     for path in report["kept"]:
         if path not in report["changed"]:

@@ -198,12 +198,14 @@ def graded(nbgrader, tmp_path_factory):
     replaced the check cell by a print of "Correct!", erin deleted it."""
     from nbgrader.utils import compute_checksum
 
-    from cnnlab.student import add_nbgrader_metadata
+    from cnnlab.student import add_nbgrader_metadata, write_checks
 
     course = tmp_path_factory.mktemp("grading") / "course"
     (course / "source" / LESSON).mkdir(parents=True)
-    solved = add_nbgrader_metadata(nbformat.read(ROOT / "notebooks" / f"{LESSON}.ipynb", as_version=4))
+    original = nbformat.read(ROOT / "notebooks" / f"{LESSON}.ipynb", as_version=4)
+    solved = add_nbgrader_metadata(original, f"{LESSON}.ipynb")
     nbformat.write(solved, course / "source" / LESSON / f"{LESSON}.ipynb")
+    write_checks(original, f"{LESSON}.ipynb", course / "source" / LESSON, graded=True)  # as the module does
     (course / "nbgrader_config.py").write_text(
         'c = get_config()\nc.CourseDirectory.course_id = "cnnlab"\n'
         "c.OverwriteCells.add_missing_cells = True\n"  # as INSTRUCTORS.md's recipe
@@ -212,7 +214,7 @@ def graded(nbgrader, tmp_path_factory):
     release = nbformat.read(course / "release" / LESSON / f"{LESSON}.ipynb", as_version=4)
 
     answers = {c.id: c.source for c in solved.cells if c.metadata.get("nbgrader", {}).get("solution")}
-    exercise = next(c for c in solved.cells if c.source.startswith("def sum_pool("))
+    exercise = next(c for c in solved.cells if "\ndef sum_pool(" in c.source)  # after "# exercise 06.k"
     check = solved.cells[solved.cells.index(exercise) + 1]
     assert "check" in _tags(check) and split_hidden(check.source), "lesson 06 changed: pick another exercise"
     check_id = check.metadata.nbgrader["grade_id"]

@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "exercise_demo.ipynb"
 NAME = "01_demo.ipynb"
 EXERCISE = 3  # the fixture's first exercise cell (code)
-FRESH = "# YOUR CODE HERE\nraise NotImplementedError()\nprint(n_inputs)"  # its student version
+MARK = "# exercise 01.1\n"  # the first line the copies give the exercise cell (cnnlab.exercises.check)
+FRESH = MARK + "# YOUR CODE HERE\nraise NotImplementedError()\nprint(n_inputs)"  # its student version
 
 
 def _env():
@@ -112,7 +113,7 @@ def test_written_notebooks_carry_the_fingerprint_of_their_content(tmp_path):
     assert student(src, tmp_path / "out", cwd=tmp_path)[0] == 0
     written = nbformat.read(tmp_path / "out" / NAME, as_version=4)
     assert written.metadata["cnnlab"]["fingerprint"] == fingerprint(written)
-    assert fingerprint(written) == fingerprint(make_student_notebook(nbformat.read(FIXTURE, as_version=4)))
+    assert fingerprint(written) == fingerprint(make_student_notebook(nbformat.read(FIXTURE, as_version=4), NAME))
 
 
 # ---------------------------------------------------------------- python -m cnnlab.student
@@ -134,7 +135,8 @@ def test_practice_keeps_what_the_learner_changed_and_refreshes_the_rest(tmp_path
     rc, out, err = student(src, practice, "--keep-existing", cwd=tmp_path)
     assert rc == 0, err
     assert (practice / NAME).read_bytes() == mine
-    assert _source(practice / "02_other.ipynb") == "# YOUR CODE HERE\nraise NotImplementedError()\n# new"
+    assert _source(practice / "02_other.ipynb") == ("# exercise 02.1\n# YOUR CODE HERE\n"
+                                                    "raise NotImplementedError()\n# new")
     assert not (practice / "backups").exists()
 
 
@@ -163,7 +165,7 @@ def test_a_file_without_fingerprint_counts_as_changed(tmp_path, kind):
     if kind == "not json":
         (practice / NAME).write_text("my notes, saved with the wrong name")
     else:  # what cnnlab wrote before fingerprints, then edited; or a notebook a person made
-        nb = make_student_notebook(nbformat.read(FIXTURE, as_version=4))
+        nb = make_student_notebook(nbformat.read(FIXTURE, as_version=4), NAME)
         if kind == "by hand":
             nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("my own notes")])
         else:
@@ -180,7 +182,7 @@ def test_a_file_without_fingerprint_counts_as_changed(tmp_path, kind):
 def test_an_old_copy_identical_to_the_new_version_is_simply_refreshed(tmp_path):
     src, practice = _course(tmp_path), tmp_path / "practice"
     practice.mkdir()
-    nbformat.write(make_student_notebook(nbformat.read(FIXTURE, as_version=4)), practice / NAME)
+    nbformat.write(make_student_notebook(nbformat.read(FIXTURE, as_version=4), NAME), practice / NAME)
     _run_cells(practice / NAME)  # no fingerprint, but nothing edited: nothing can be lost
     rc, out, err = student(src, practice, cwd=tmp_path)
     assert rc == 0 and NAME not in err, err
@@ -239,7 +241,7 @@ def test_demo_refreshes_unchanged_notebooks_and_keeps_the_teachers(tmp_path):
     rc, out, err = student(src, demo, "--demo", "--force", "--only", NAME, cwd=tmp_path)  # demo-reset
     assert rc == 0, err
     assert (demo / "backups" / "01_demo-1.ipynb").read_bytes() == mine
-    assert _source(demo / NAME) == _source(FIXTURE)
+    assert _source(demo / NAME) == MARK + _source(FIXTURE)
 
 
 def test_force_and_keeping_together_are_refused(tmp_path):
@@ -359,7 +361,7 @@ def test_make_demo_reset_backs_up_the_teachers_notebook(repo):
     rc, out, lab = make(repo, "demo-reset", f"NB={NAME}")
     assert rc == 0 and lab == [], out
     assert (repo / "demo" / "backups" / "01_demo-1.ipynb").read_bytes() == mine
-    assert _source(repo / "demo" / NAME) == _source(FIXTURE)
+    assert _source(repo / "demo" / NAME) == MARK + _source(FIXTURE)
     assert (repo / "demo" / "02_other.ipynb").read_bytes() == other  # only NB was reset
     rc, out, lab = make(repo, "demo-reset")  # every notebook
     assert rc == 0, out
@@ -380,3 +382,25 @@ def test_make_student_fails_over_an_edited_copy_and_clean_leaves_demo_and_practi
     assert (repo / "demo" / NAME).read_bytes() == demo
     assert (repo / "practice" / NAME).read_bytes() == practice
     assert not (repo / "build").exists()
+
+
+@pytestmark_make
+def test_make_lab_opens_the_practice_copies_and_never_starts_a_second_server(repo):
+    """`make lab` (= `make practice`) writes practice/ and opens Lab there; with a server already on
+    the port it says where to go and starts none."""
+    import socket
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    rc, out, lab = make(repo, "lab", f"PORT={port}")
+    assert rc == 0 and len(lab) == 1, out
+    assert "--LabApp.default_url=/lab/tree/practice" in lab[0] and f"--port={port}" in lab[0]
+    assert (repo / "practice" / NAME).exists() and "notebooks/" in out
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        rc, out, lab = make(repo, "lab", f"PORT={port}")
+    assert rc == 0 and lab == [], out  # no second server
+    assert f"already listens on 127.0.0.1:{port}" in out and "/lab/tree/practice" in out

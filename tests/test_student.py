@@ -28,6 +28,7 @@ from cnnlab.student import (
     CODE_STUB,
     DEMO_FONTS,
     DEMO_SETTINGS,
+    RUN_ABOVE_NOTE,
     RUN_ON_TAG,
     TEXT_STUB,
     add_nbgrader_metadata,
@@ -37,7 +38,9 @@ from cnnlab.student import (
     make_demo_notebook,
     make_student_notebook,
     make_student_version,
+    notebook_checks,
     select_notebooks,
+    write_checks,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +59,11 @@ def _read(path):
 
 def _tags(cell):
     return cell.get("metadata", {}).get("tags", [])
+
+
+def _without_mark(source):
+    """An exercise cell's source without the first line the copies give it (``# exercise NN.k``)."""
+    return re.sub(r"\A# exercise \S+\n", "", source) if "\n" in source else source
 
 
 def _without_run_on_tag(nb):
@@ -83,11 +91,13 @@ def _notebook(*cells):
 # ---------------------------------------------------------------- the transformation
 
 EXPECTED = {  # cell index in the fixture -> the student version's source, written by hand
-    3: "# YOUR CODE HERE\nraise NotImplementedError()\nprint(n_inputs)",
-    6: 'def scale(x, factor=2):\n    """x times factor."""\n    x = np.asarray(x)\n'
+    1: "import numpy as np\nfrom cnnlab.exercises import check_value, check_function, check, solution\n"
+       + RUN_ABOVE_NOTE,
+    3: "# exercise exercise.1\n# YOUR CODE HERE\nraise NotImplementedError()\nprint(n_inputs)",
+    4: 'check("exercise.1")',
+    6: '# exercise exercise.2\ndef scale(x, factor=2):\n    """x times factor."""\n    x = np.asarray(x)\n'
        "    # YOUR CODE HERE\n    raise NotImplementedError()",
-    7: "check_function(scale, [((np.array([1, 2]),), np.array([2, 4]))],\n"
-       '               hint="multiply every entry");',
+    7: 'check("exercise.2")',
     9: "YOUR ANSWER HERE",
 }
 
@@ -99,7 +109,7 @@ def test_solutions_and_hidden_tests_replaced_as_written_by_hand(demo):
 
 
 def test_every_other_cell_is_unchanged(demo):
-    student = make_student_notebook(demo)
+    student = make_student_notebook(demo, "exercise_demo.ipynb")
     assert len(student.cells) == len(demo.cells)
     for index, (new, old) in enumerate(zip(_without_run_on_tag(student).cells, demo.cells)):
         assert new.cell_type == old.cell_type and new.id == old.id
@@ -187,11 +197,12 @@ def _course(tmp_path, *extra):
 def test_make_student_version_writes_notebooks_and_needed_files(tmp_path):
     src, out = _course(tmp_path), tmp_path / "out" / "student"
     report = make_student_version(src, out)
-    assert sorted(p.name for p in out.iterdir()) == ["01_demo.ipynb", "photo.txt"]
+    assert sorted(p.name for p in out.iterdir()) == [".checks", "01_demo.ipynb", "photo.txt"]
     assert sorted(p.name for p in report["written"]) == ["01_demo.ipynb", "photo.txt"]
+    assert report["checks"] == [out / ".checks" / "01_demo.json"]
     written = _read(out / "01_demo.ipynb")
     assert written.metadata.pop("cnnlab") == {"fingerprint": fingerprint(written)}
-    assert written == make_student_notebook(_read(FIXTURE))
+    assert written == make_student_notebook(_read(FIXTURE), "01_demo.ipynb")
 
 
 def test_keep_existing_never_overwrites_a_learners_work(tmp_path):
@@ -209,7 +220,7 @@ def test_keep_existing_never_overwrites_a_learners_work(tmp_path):
     assert _read(out / "01_demo.ipynb").cells[3].source == "n_inputs = 784"
     assert [p.name for p in report["changed"]] == ["01_demo.ipynb"]
     report = make_student_version(src, out, force=True)  # replaced, after a copy is saved
-    assert _read(out / "01_demo.ipynb").cells[3].source == EXPECTED[3]
+    assert _read(out / "01_demo.ipynb").cells[3].source == EXPECTED[3].replace("exercise.1", "01.1")
     assert report["backups"] == [(out / "backups" / "01_demo-1.ipynb", out / "01_demo.ipynb")]
     assert _read(out / "backups" / "01_demo-1.ipynb").cells[3].source == "n_inputs = 784"
 
@@ -254,7 +265,7 @@ def test_importing_cnnlab_does_not_import_nbformat():
 
 
 def test_nbgrader_metadata_follows_the_tags(demo):
-    source = add_nbgrader_metadata(demo)
+    source = add_nbgrader_metadata(demo, "exercise_demo.ipynb")
     meta = {i: c.metadata.get("nbgrader") for i, c in enumerate(source.cells)}
     assert meta[3] == {"grade": False, "solution": True, "locked": False,
                        "grade_id": "exercise-1", "schema_version": 3}
@@ -262,7 +273,11 @@ def test_nbgrader_metadata_follows_the_tags(demo):
                        "grade_id": "check-2", "schema_version": 3}
     assert meta[9]["grade"] and meta[9]["solution"] and meta[9]["grade_id"] == "exercise-3"
     assert [i for i, m in meta.items() if m] == [3, 4, 6, 7, 9]
-    assert [c.source for c in source.cells] == [c.source for c in demo.cells]  # solutions kept
+    kept = {i: c.source for i, c in enumerate(demo.cells)}  # solutions kept
+    kept.update({1: EXPECTED[1], 3: "# exercise exercise.1\n" + kept[3], 4: EXPECTED[4],
+                 6: "# exercise exercise.2\n" + kept[6],
+                 7: 'check("exercise.2")\n' + kept[7][kept[7].index("### BEGIN HIDDEN"):]})  # hidden tests kept
+    assert [c.source for c in source.cells] == list(kept.values())
 
 
 # ---------------------------------------------------------------- nbgrader equivalence
@@ -289,12 +304,21 @@ def test_nbgrader_preprocessors_give_the_same_notebook(nbgrader, path):
     from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions
 
     solved = _read(path)
-    nb, resources = copy.deepcopy(solved), {}
+    nb, resources = _nbgrader_source_without_metadata(solved, path.name), {}
     for pre in (ClearSolutions(enforce_metadata=False), ClearOutput(),
                 ClearHiddenTests(enforce_metadata=False)):  # generate_assignment's order
         nb, resources = pre.preprocess(nb, resources)
     # nbgrader never adds our RUN_ON_TAG (test_run_on_tag_exactly_on_exercise_and_check_cells).
-    assert _comparable(_without_run_on_tag(make_student_notebook(solved))) == _comparable(nb)
+    assert _comparable(_without_run_on_tag(make_student_notebook(solved, path.name))) == _comparable(nb)
+
+
+def _nbgrader_source_without_metadata(solved, name):
+    """The nbgrader source (short check calls, hidden tests kept) as a bare notebook: nbgrader's
+    --no-metadata mode reads the markers alone."""
+    nb = _without_run_on_tag(add_nbgrader_metadata(solved, name))
+    for cell in nb.cells:
+        cell.metadata.pop("nbgrader", None)
+    return nb
 
 
 @pytest.mark.course
@@ -310,7 +334,9 @@ def test_nbgrader_generate_assignment_gives_the_same_notebooks(nbgrader, tmp_pat
     source.mkdir(parents=True)
     solved = {path.name: _read(path) for path in ALL_NOTEBOOKS}  # read once: authors may be saving
     for name, nb in solved.items():
-        nbformat.write(nb if mode == "--no-metadata" else add_nbgrader_metadata(nb), source / name)
+        nbformat.write(_nbgrader_source_without_metadata(nb, name) if mode == "--no-metadata"
+                       else add_nbgrader_metadata(nb, name), source / name)
+        write_checks(nb, name, source, graded=True)
     flags = ["--no-db"] + (["--no-metadata"] if mode == "--no-metadata" else [])
     done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "cnnlab",
                            *flags, f"--CourseDirectory.root={tmp_path / 'course'}"],
@@ -322,6 +348,10 @@ def test_nbgrader_generate_assignment_gives_the_same_notebooks(nbgrader, tmp_pat
         if mode == "--no-metadata":
             ours = _without_run_on_tag(ours)
         assert _comparable(ours) == _comparable(released), name
+        checks = Path(".checks") / f"{Path(name).stem}.json"
+        if notebook_checks(nb, name):  # the checks file travels with the release
+            released_checks = tmp_path / "course" / "release" / "cnnlab" / checks
+            assert released_checks.read_bytes() == (source / checks).read_bytes(), name
 
 
 # ---------------------------------------------------------------- the learner's experience
@@ -332,10 +362,20 @@ RESTORE = ("(lambda g, s: ([g.pop(k) for k in list(g) if k not in s], g.update(s
            "(globals(), globals().pop('__cnnlab_saved__'));")
 
 
+NEEDS_A_NAME = re.compile(r"This check needs a name that is not defined \((.*)\): run the cells above")
+# Before each check cell, the learner harness forgets the exercise cells' last runs, so that the
+# check's own code is judged (not cnnlab.exercises.check's refusal after a failed exercise cell).
+FORGET_RUNS = "import cnnlab.exercises as _cnnlab_exercises; _cnnlab_exercises._last_runs.clear()"
+
+
 def _error(cell):
     for out in cell.get("outputs", []):
         if out.output_type == "error":
-            return out.ename, out.evalue.splitlines()[0] if out.evalue else ""
+            first = out.evalue.splitlines()[0] if out.evalue else ""
+            name = NEEDS_A_NAME.match(first)
+            if out.ename == "ExerciseNotDone" and name:  # check(...) says which name is missing
+                return "NameError", name.group(1)
+            return out.ename, first
     return None
 
 
@@ -392,6 +432,8 @@ def _learner_problems(solved, student, workdir):
                 pending.append(index)
             if cell.cell_type != "code":
                 continue
+            if "check" in tags:
+                client.execute_cell(nbformat.v4.new_code_cell(FORGET_RUNS), index, store_history=False)
             client.execute_cell(cell, index)
             error, where = _error(cell), describe_cell(student.cells, index)
             if "exercise" in tags:
@@ -406,7 +448,8 @@ def _learner_problems(solved, student, workdir):
                                     "look the answer up with check_value/check_function")
                 elif error[0] not in NOT_DONE:
                     problems.append(f"check {where} raised {error[0]}: {error[1]}")
-                code = [_put_back(student.cells[i].source, solved.cells[i].source) for i in pending]
+                code = [_put_back(_without_mark(student.cells[i].source), solved.cells[i].source)
+                        for i in pending]
                 assert code == [solved.cells[i].source for i in pending], where
                 trial = nbformat.v4.new_code_cell("\n".join([*code, solved.cells[index].source]))
                 for step in (SAVE, trial.source, RESTORE):
@@ -469,6 +512,7 @@ def test_each_exercise_is_followed_by_its_check(path):
 @pytest.mark.notebooks
 def test_the_learner_check_passes_on_the_fixture(tmp_path):
     solved = _read(FIXTURE)
+    write_checks(solved, "notebook", tmp_path)
     problems, checks = _learner_problems(solved, make_student_notebook(solved), tmp_path)
     assert (problems, checks) == ([], 2)
 
@@ -495,16 +539,17 @@ def test_the_learner_check_finds_each_kind_of_design_fault(tmp_path):
     solved = _notebook(*cells)
     solved.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                      "language": "python"}
+    write_checks(solved, "notebook", tmp_path)
     problems, checks = _learner_problems(solved, make_student_notebook(solved), tmp_path)
-    expected = [r"check cell 3 \(`print\(answer == 42\)`\) raised NameError: name 'answer' is not "
+    expected = [r"check cell 3 \(`check\(\"notebook.1\"\)`\) raised NameError: name 'answer' is not "
                 r"defined; a check must",
                 r"cell 4 \(`print\(answer \+ 1\)`\) raised NameError: name 'answer'",
-                r"check cell 6 \(`check_value\(\"one\", 1, namespace=\{\"one\": 1\}\)`\) passes without",
-                r"check cell 8 \(`check_value\(\"z\", 1\)`\) fails with the solution put back: "
+                r"check cell 6 \(`check\(\"notebook.2\"\)`\) passes without",
+                r"check cell 8 \(`check\(\"notebook.3\"\)`\) fails with the solution put back: "
                 r"ExerciseError: `z`",
                 r"cell 9 \(`print\(z\)`\) raised NameError: name 'z'",
-                r"exercise cell 10 \(`1 / 0`\) raised ZeroDivisionError",
-                r"check cell 11 \(`check_value\(\"w\", 1\)`\) fails with the solution put back: "
+                r"exercise cell 10 \(`# exercise notebook.4`\) raised ZeroDivisionError",
+                r"check cell 11 \(`check\(\"notebook.4\"\)`\) fails with the solution put back: "
                 r"ZeroDivisionError",
                 r"cell 12 \(`print\(f\(\)\)`\) raised NotImplementedError: it uses an exercise's answer"]
     assert checks == 4
@@ -565,29 +610,62 @@ def _run_all_like_jupyterlab(nb, workdir):
 def test_run_all_goes_on_past_unfinished_exercises_and_each_says_so(tmp_path):
     from nbclient.exceptions import CellExecutionError
 
-    student = make_student_notebook(_read(FIXTURE))
+    student = make_student_notebook(_read(FIXTURE), "01_demo.ipynb")
+    write_checks(_read(FIXTURE), "01_demo.ipynb", tmp_path)
     done = _run_all_like_jupyterlab(copy.deepcopy(student), tmp_path)
     errors = {i: _error(c) for i, c in enumerate(done.cells) if c.cell_type == "code" and _error(c)}
     # cell 6 only defines `scale` (its body raises when called, in the check cell 7)
-    assert {i: e[0] for i, e in errors.items()} == {3: "NotImplementedError", 4: "ExerciseNotDone",
+    assert {i: e[0] for i, e in errors.items()} == {3: "ExerciseNotDone", 4: "ExerciseNotDone",
                                                     7: "ExerciseNotDone"}
-    assert "n_inputs" in errors[4][1] and "scale" in errors[7][1], errors  # says which, in words
+    assert "exercise cell above is not done" in errors[4][1] and "scale" in errors[7][1], errors
     assert done.cells[11].execution_count is not None and done.cells[11].outputs  # the last code cell ran
     with pytest.raises(CellExecutionError, match="NotImplementedError"):  # without the tag: stops
         _run_all_like_jupyterlab(_without_run_on_tag(student), tmp_path)
 
 
+def _shown_lines(cell):
+    """The lines a learner sees under a code cell: stream text and each error's traceback."""
+    lines = []
+    for out in cell.get("outputs", []):
+        if out.output_type == "stream":
+            lines += out.text.splitlines()
+        elif out.output_type == "error":
+            lines += [line for entry in out.traceback for line in entry.splitlines()]
+    return lines
+
+
+@pytest.mark.course
+@pytest.mark.notebooks
+def test_an_executed_practice_copy_shows_at_most_two_lines_per_unfinished_exercise(tmp_path):
+    """Run All over a practice copy of lesson 02: each unfinished exercise shows its one-line
+    not-done message in the exercise cell (a value exercise) and in its check, no traceback, and
+    no practice copy says that grading runs hidden tests."""
+    out = tmp_path / "practice"
+    make_student_version(NOTEBOOKS_DIR, out, keep_existing=True, only="02_convolution")
+    done = _run_all_like_jupyterlab(_read(out / "02_convolution.ipynb"), out)
+    cells = done.cells
+    exercises = [i for i, c in enumerate(cells) if "exercise" in _tags(c) and c.cell_type == "code"]
+    assert len(exercises) >= 3
+    for i in exercises:
+        check_cell = next(j for j in range(i + 1, len(cells)) if "check" in _tags(cells[j]))
+        shown = _shown_lines(cells[i]) + _shown_lines(cells[check_cell])
+        assert 1 <= len(shown) <= 2, (describe_cell(cells, i), shown)
+        assert all(line.startswith("ExerciseNotDone: ") for line in shown), shown
+    assert not any("grading runs hidden tests" in line for c in cells for line in _shown_lines(c))
+
+
 # ---------------------------------------------------------------- the live-teaching version
 
 def test_demo_notebook_keeps_solutions_folded_and_shows_nothing_that_answers(demo):
-    live, student = make_demo_notebook(demo, "exercise_demo.ipynb"), make_student_notebook(demo)
+    live, student = (make_demo_notebook(demo, "exercise_demo.ipynb"),
+                     make_student_notebook(demo, "exercise_demo.ipynb"))
     assert len(live.cells) == len(demo.cells) and "widgets" not in live.metadata
     for index, (cell, old, learner) in enumerate(zip(live.cells, demo.cells, student.cells)):
         assert cell.id == old.id and _tags(cell) == _tags(learner), index  # the run-on tag too
         folded = cell.metadata.get("jupyter", {}).get("source_hidden", False)
         assert folded == ("exercise" in _tags(old)), index
         if "exercise" in _tags(old):
-            assert cell.source == old.source and "### BEGIN SOLUTION" in cell.source   # solution kept
+            assert _without_mark(cell.source) == old.source and "### BEGIN SOLUTION" in cell.source  # kept
         else:
             assert cell.source == learner.source, index                      # checks: hidden tests out
         assert "HIDDEN TESTS" not in cell.source
@@ -611,7 +689,7 @@ def test_demo_folder_has_every_notebook_folded_and_large_font_settings(tmp_path)
             if "exercise" in _tags(old):
                 exercises += 1
                 assert cell.metadata["jupyter"]["source_hidden"] is True, path.name
-                assert cell.source == old.source, path.name
+                assert _without_mark(cell.source) == old.source, path.name
             assert "HIDDEN TESTS" not in cell.source and not cell.get("outputs"), path.name
     assert exercises >= 2 * len([p for p in NOTEBOOKS if not p.name.startswith("00_")])
     themes = out / DEMO_SETTINGS / "@jupyterlab" / "apputils-extension" / "themes.jupyterlab-settings"
@@ -656,7 +734,7 @@ def test_only_one_notebook_is_rewritten_and_the_old_one_backed_up(tmp_path, caps
     printed = capsys.readouterr().out
     saved = out / "backups" / "01_demo-1.ipynb"
     assert f"saved {out / '01_demo.ipynb'} as {saved}" in printed
-    assert _read(out / "01_demo.ipynb").cells[3].source == EXPECTED[3]  # reset
+    assert _read(out / "01_demo.ipynb").cells[3].source == EXPECTED[3].replace("exercise.1", "01.1")  # reset
     assert _read(saved).cells[3].source == "n_inputs = 784"             # kept aside
     assert _read(out / "02_other.ipynb").cells[3].source == "n_inputs = 784"     # untouched
     assert (out / "photo.txt").read_text() == "changed by the learner"

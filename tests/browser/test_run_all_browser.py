@@ -12,7 +12,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cnnlab.student import DEMO_FONTS, DEMO_SETTINGS, RUN_ON_TAG, make_student_notebook, make_student_version
+from cnnlab.student import (
+    DEMO_FONTS,
+    DEMO_SETTINGS,
+    RUN_ON_TAG,
+    make_student_notebook,
+    make_student_version,
+    write_checks,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -63,14 +70,16 @@ def _open_and_run_all(page, lab, name):
 @pytest.fixture(scope="module")
 def lab(chromium_path, lab_server, tmp_path_factory):
     folder = tmp_path_factory.mktemp("run-all")
-    student = make_student_notebook(nbformat.read(REPO / "notebooks" / LESSON, as_version=4), LESSON)
+    solved = nbformat.read(REPO / "notebooks" / LESSON, as_version=4)
+    student = make_student_notebook(solved, LESSON)
     nbformat.write(student, folder / LESSON)
+    write_checks(solved, LESSON, folder)  # .checks/, beside the notebooks, as make practice writes it
     for cell in student.cells:
         tags = cell.metadata.get("tags", [])
         if RUN_ON_TAG in tags:
             tags.remove(RUN_ON_TAG)
     nbformat.write(student, folder / UNTAGGED)
-    server = lab_server([folder / LESSON, folder / UNTAGGED])
+    server = lab_server(folder)  # the folder as the root: the notebooks and their .checks/
     yield server
     server.stop()
 
