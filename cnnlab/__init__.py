@@ -31,7 +31,7 @@ from .layers import (
     count_macs,
     count_params,
 )
-from .losses import cross_entropy
+from .losses import cross_entropy, cross_entropy_backward
 from .pooling import avg_pool2d, max_pool2d, pool2d, pool2d_backward, sum_pool2d
 from .receptive import receptive_field
 
@@ -47,4 +47,5 @@ __all__ = [
     "receptive_field",
     "conv2d_backward", "linear_backward", "relu_backward", "pool2d", "pool2d_backward",
     "BatchNorm1D", "BatchNorm2D", "Dropout", "GlobalAvgPool2D", "Residual", "count_macs",
+    "cross_entropy_backward",
 ]

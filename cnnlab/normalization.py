@@ -34,12 +34,8 @@ class _BatchNorm(Layer):
         super().__init__()
         name = self.name
         self.num_features = v.positive_int(name, "num_features", num_features)
-        if (isinstance(momentum, (bool, np.bool_)) or not isinstance(momentum, (int, float))
-                or not 0 <= momentum <= 1):
-            raise ValueError(f"{name}: momentum must be a number in [0, 1], got {momentum!r}")
-        if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, (int, float)) or not eps > 0:
-            raise ValueError(f"{name}: eps must be a positive number, got {eps!r}")
-        self.momentum, self.eps = float(momentum), float(eps)
+        self.momentum = v.real_number(name, "momentum", momentum, 0, 1)
+        self.eps = v.real_number(name, "eps", eps, low=0, low_open=True)
         dtype = v.float_dtype(name, dtype)
         self.params = {"gamma": np.ones(self.num_features, dtype=dtype),
                        "beta": np.zeros(self.num_features, dtype=dtype)}

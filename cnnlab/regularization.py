@@ -41,9 +41,7 @@ class Dropout(Layer):
 
     def __init__(self, p=0.5, rng=None):
         super().__init__()
-        if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float)) or not 0 <= p < 1:
-            raise ValueError(f"Dropout: p must be a probability in [0, 1), got {p!r}")
-        self.p = float(p)
+        self.p = v.real_number("Dropout", "p", p, 0, 1, high_open=True, what="a probability in [0, 1)")
         self.rng = _rng("Dropout", rng)
 
     def __repr__(self):

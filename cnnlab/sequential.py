@@ -3,7 +3,6 @@
 The layers themselves are in :mod:`cnnlab.layers` (which exports everything here too).
 """
 
-import numpy as np
 
 from . import _validation as v
 from ._layer import Layer, _check_unique, _Gathered
@@ -94,20 +93,6 @@ class Sequential(Layer):
             input_shape = layer.output_shape(input_shape)
         return total
 
-    def predict(self, x, batch_size=256):
-        """Class indices (N,): the arg-max of the final scores, computed in batches.
-
-        Computed in evaluation mode (dropout off, batch normalisation with its running
-        statistics); the model is left in the mode it was in.
-        """
-        x = v.as_float_array("Sequential.predict", "x", x)
-        batch_size = v.positive_int("Sequential.predict", "batch_size", batch_size)
-        if not len(x):
-            return np.zeros(0, int)
-        with _evaluating(self):
-            return np.concatenate([self.forward(x[i:i + batch_size]).argmax(axis=1)
-                                   for i in range(0, len(x), batch_size)])
-
     def summary(self, input_shape):
         """Per layer: name, output shape of one sample, parameters and MACs; and the totals.
 
@@ -136,32 +121,6 @@ class Sequential(Layer):
             shape = layer.output_shape(shape)
             rows.append((layer.name, shape, count_params(layer), macs))
         return Summary(rows)
-
-
-class _evaluating:
-    """Context manager: the model in evaluation mode inside, back in its former mode after.
-
-    Examples
-    --------
-    >>> from cnnlab.layers import Dropout
-    >>> model = Sequential(Dropout(0.5))
-    >>> with _evaluating(model):
-    ...     print(model.training)
-    False
-    >>> model.training
-    True
-    """
-
-    def __init__(self, model):
-        self.model = model
-
-    def __enter__(self):
-        self.was_training = self.model.training
-        return self.model.eval()
-
-    def __exit__(self, *exc):
-        self.model.train(self.was_training)
-        return False
 
 
 class Summary:
