@@ -11,9 +11,6 @@ OH, OW output size. Batches are (N, C, H, W), filters (F, C, KH, KW).
 """
 
 from . import models  # noqa: F401  (LeNet-5, VGG-16, ResNet-18 builders: cl.models.vgg16())
-from .activations import relu, relu_backward, sigmoid, softmax, tanh
-from .convolution import conv2d, conv2d_backward, convolve2d, correlate2d, output_size, pad2d
-from .dense import flatten, linear, linear_backward
 from .images import to_image, to_nchw
 from .layers import (
     AvgPool2D,
@@ -31,8 +28,29 @@ from .layers import (
     count_macs,
     count_params,
 )
-from .losses import cross_entropy, cross_entropy_backward
-from .pooling import avg_pool2d, max_pool2d, pool2d, pool2d_backward, sum_pool2d
+from .ops import (
+    avg_pool2d,
+    conv2d,
+    conv2d_backward,
+    convolve2d,
+    correlate2d,
+    cross_entropy,
+    cross_entropy_backward,
+    flatten,
+    linear,
+    linear_backward,
+    max_pool2d,
+    output_size,
+    pad2d,
+    pool2d,
+    pool2d_backward,
+    relu,
+    relu_backward,
+    sigmoid,
+    softmax,
+    sum_pool2d,
+    tanh,
+)
 from .receptive import receptive_field
 
 __version__ = "0.1.0"

@@ -12,13 +12,16 @@ and running estimates are updated for later use, with the *unbiased* batch varia
 
 In evaluation mode the running statistics replace the batch's, so one sample's output no
 longer depends on the others in its batch. These are PyTorch's ``BatchNorm1d``/``BatchNorm2d``
-rules (the tests compare the numbers).
+rules (the tests compare the numbers). The computation is the operation pair
+:func:`cnnlab.ops.batchnorm.batchnorm_forward` and ``batchnorm_backward``; the layers add the
+running statistics.
 """
 
 import numpy as np
 
 from . import _validation as v
 from ._layer import Layer
+from .ops import batchnorm as _op
 
 __all__ = ["BatchNorm1D", "BatchNorm2D"]
 
@@ -59,28 +62,16 @@ class _BatchNorm(Layer):
             raise ValueError(f"{self.name}: input must be {self.batch_letters}, got shape {x.shape}")
         self.output_shape(x.shape[1:])
         self._checked_params()
-        axes = (0,) + tuple(range(2, x.ndim))
         count = x.size // self.num_features  # values per channel
-        dtype = np.result_type(x, self.params["gamma"])
+        if self.training and count < 2:
+            raise ValueError(f"{self.name}: training mode needs more than one value per "
+                             f"channel to compute batch statistics, got input shape {x.shape} "
+                             f"(use a larger batch, or eval())")
+        stats = () if self.training else (self.running_mean, self.running_var)
+        out, ctx = _op._forward(x, self.params["gamma"], self.params["beta"], self.eps, *stats)
         if self.training:
-            if count < 2:
-                raise ValueError(f"{self.name}: training mode needs more than one value per "
-                                 f"channel to compute batch statistics, got input shape {x.shape} "
-                                 f"(use a larger batch, or eval())")
-            with np.errstate(over="ignore"):  # a non-finite result is reported just below
-                mean = x.mean(axis=axes)
-                centred = (x - _per_channel(mean, x.ndim)).astype(dtype, copy=False)
-                var = _channel_sum(centred, centred) / count      # biased: divided by N*H*W
-            self._update_running(mean, var * (count / (count - 1)), x)  # unbiased variance
-        else:
-            mean, var = self.running_mean, self.running_var
-            centred = (x - _per_channel(mean, x.ndim)).astype(dtype, copy=False)
-        inv_std = (1.0 / np.sqrt(var + self.eps)).astype(dtype, copy=False)
-        xhat = centred
-        xhat *= _per_channel(inv_std, x.ndim)                     # in place: centred is ours
-        self._cache = (xhat, _per_channel(inv_std, x.ndim), self.training, axes, count)
-        out = xhat * _per_channel(self.params["gamma"].astype(dtype, copy=False), x.ndim)
-        out += _per_channel(self.params["beta"].astype(dtype, copy=False), x.ndim)
+            self._update_running(ctx.mean, ctx.var * (count / (count - 1)), x)  # unbiased variance
+        self._cache = ctx
         return out
 
     def _update_running(self, mean, var, x):
@@ -107,29 +98,10 @@ class _BatchNorm(Layer):
         self.running_var[...] = new_var
 
     def backward(self, dout):
-        xhat, inv_std, training, axes, count = self._cached()
-        dout = self._dout(dout, xhat.shape)
-        dbeta = dout.sum(axis=axes)
-        dgamma = _channel_sum(dout, xhat)
-        self.grads["beta"][...] = dbeta
-        self.grads["gamma"][...] = dgamma
-        scale = _per_channel(self.params["gamma"], dout.ndim) * inv_std
-        if not training:  # the statistics were constants
-            return dout * scale
-        # the batch mean and variance depend on every input, hence the two correction terms
-        return scale * (dout - _per_channel(dbeta / count, dout.ndim)
-                        - xhat * _per_channel(dgamma / count, dout.ndim))
-
-
-def _channel_sum(a, b):
-    """sum of a * b over every axis but 1: (C,), in one pass without a temporary."""
-    letters = "nc" + "hw"[:a.ndim - 2]
-    return np.einsum(f"{letters},{letters}->c", a, b)
-
-
-def _per_channel(a, ndim):
-    """A (C,) array shaped to broadcast against (N, C, ...) of ``ndim`` dimensions."""
-    return a.reshape((1, -1) + (1,) * (ndim - 2))
+        ctx = self._cached()
+        dout = self._dout(dout, ctx.xhat.shape)
+        dx, self.grads["gamma"][...], self.grads["beta"][...] = _op._backward(dout, ctx)
+        return dx
 
 
 class BatchNorm2D(_BatchNorm):

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import _validation as v
 from ._layer import _walk
-from .losses import check_labels, cross_entropy, cross_entropy_backward
+from .ops.losses import check_labels, cross_entropy, cross_entropy_backward
 
 __all__ = ["SoftmaxCrossEntropy", "SGD", "Adam", "AdamW", "fit", "History", "accuracy"]
 

@@ -1,4 +1,4 @@
-"""cnnlab/_conv_fast.py: the tiled fast path, its memory bound and its use from several threads.
+"""cnnlab/ops/_conv_fast.py: the tiled fast path, its memory bound and its use from several threads.
 
 The other convolution tests run on inputs small enough to fit one tile. Here the tile size is
 made tiny so that every way of cutting a batch (several samples per tile, one sample in bands
