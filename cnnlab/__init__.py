@@ -10,9 +10,8 @@ Shapes: N batch, C channels, H, W height and width, F filters, KH, KW kernel siz
 OH, OW output size. Batches are (N, C, H, W), filters (F, C, KH, KW).
 """
 
-from . import models  # noqa: F401  (LeNet-5, VGG-16, ResNet-18 builders: cl.models.vgg16())
 from .images import to_image, to_nchw
-from .layers import (
+from .nn import (
     AvgPool2D,
     BatchNorm1D,
     BatchNorm2D,
@@ -27,6 +26,7 @@ from .layers import (
     Sequential,
     count_macs,
     count_params,
+    models,  # noqa: F401  (LeNet-5, VGG-16, ResNet-18 builders: cl.models.vgg16())
 )
 from .ops import (
     avg_pool2d,
@@ -52,6 +52,13 @@ from .ops import (
     tanh,
 )
 from .receptive import receptive_field
+
+# the module paths before cnnlab.ops and cnnlab.nn (cnnlab.layers, cnnlab.convolution...): each
+# is the moved module itself, and an attribute of the package as it always was
+from . import (  # noqa: E402, F401  isort: skip
+    _conv_fast, activations, convolution, dense, layers, losses, normalization, pooling,
+    regularization, residual, sequential,
+)
 
 __version__ = "0.1.0"
 

@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from . import _validation as v
-from ._layer import _walk
+from .nn.layer import _walk
 from .ops.losses import check_labels, cross_entropy, cross_entropy_backward
 
 __all__ = ["SoftmaxCrossEntropy", "SGD", "Adam", "AdamW", "fit", "History", "accuracy"]

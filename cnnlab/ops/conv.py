@@ -246,8 +246,8 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
 def _forward(x, w, b, geometry, func="conv2d"):
     """(out, ctx) of checked arrays and a checked (stride, padding, dilation, groups)."""
     with v.refuse_overflow(func, v.result_dtype(x, w, b)):
-        out, (g, xs) = _conv_fast.forward(x, w, b, *geometry, func=func)
-    return out, ConvContext(g, xs, w)
+        out, (g, _) = _conv_fast.forward(x, w, b, *geometry, func=func)
+    return out, ConvContext(g, x, w)  # x as given: backward casts it tile by tile
 
 
 def conv2d_backward(dout, x, w=None, stride=1, padding=0, dilation=1, groups=1):

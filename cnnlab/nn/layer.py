@@ -3,16 +3,15 @@
 A layer has ``forward(x)`` (returns the output, keeps what backward needs), ``backward(dout)``
 (returns dx, fills ``grads``), ``params`` and ``grads`` (dicts of arrays with the same keys), a
 mode (``training``, switched by ``train()`` and ``eval()``), ``output_shape(input_shape)`` and
-``macs(input_shape)`` for one sample. The public home of `Layer` is :mod:`cnnlab.layers`; it
-lives here so that the layer modules (normalization, regularization, residual) can build on it
-without importing each other.
+``macs(input_shape)`` for one sample, and ``predict(x)``. Also here: the weight initialisation
+and the live ``params`` view of containers (`Sequential`, `Residual`).
 """
 
 from collections.abc import MutableMapping
 
 import numpy as np
 
-from . import _validation as v
+from .. import _validation as v
 
 __all__ = []  # private module; Layer is exported by cnnlab.layers
 
