@@ -10,12 +10,8 @@ Shapes: N batch, C channels, H, W height and width, F filters, KH, KW kernel siz
 OH, OW output size. Batches are (N, C, H, W), filters (F, C, KH, KW).
 """
 
-from . import models  # noqa: F401  (LeNet-5, VGG-16, ResNet-18 builders: cl.models.vgg16())
-from .activations import relu, relu_backward, sigmoid, softmax, tanh
-from .convolution import conv2d, conv2d_backward, convolve2d, correlate2d, output_size, pad2d
-from .dense import flatten, linear, linear_backward
 from .images import to_image, to_nchw
-from .layers import (
+from .nn import (
     AvgPool2D,
     BatchNorm1D,
     BatchNorm2D,
@@ -30,10 +26,39 @@ from .layers import (
     Sequential,
     count_macs,
     count_params,
+    models,  # noqa: F401  (LeNet-5, VGG-16, ResNet-18 builders: cl.models.vgg16())
 )
-from .losses import cross_entropy
-from .pooling import avg_pool2d, max_pool2d, pool2d, pool2d_backward, sum_pool2d
+from .ops import (
+    avg_pool2d,
+    conv2d,
+    conv2d_backward,
+    convolve2d,
+    correlate2d,
+    cross_entropy,
+    cross_entropy_backward,
+    flatten,
+    linear,
+    linear_backward,
+    max_pool2d,
+    output_size,
+    pad2d,
+    pool2d,
+    pool2d_backward,
+    relu,
+    relu_backward,
+    sigmoid,
+    softmax,
+    sum_pool2d,
+    tanh,
+)
 from .receptive import receptive_field
+
+# the module paths before cnnlab.ops and cnnlab.nn (cnnlab.layers, cnnlab.convolution...): each
+# is the moved module itself, and an attribute of the package as it always was
+from . import (  # noqa: E402, F401  isort: skip
+    _conv_fast, activations, convolution, dense, layers, losses, normalization, pooling,
+    regularization, residual, sequential,
+)
 
 __version__ = "0.1.0"
 
@@ -47,4 +72,5 @@ __all__ = [
     "receptive_field",
     "conv2d_backward", "linear_backward", "relu_backward", "pool2d", "pool2d_backward",
     "BatchNorm1D", "BatchNorm2D", "Dropout", "GlobalAvgPool2D", "Residual", "count_macs",
+    "cross_entropy_backward",
 ]

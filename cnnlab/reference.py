@@ -1,7 +1,11 @@
 """The same operations as plain Python loops, written the way the notebooks explain them.
 
 Slow on purpose: every output number is computed by visible loops, so a learner can read each
-function next to the lesson. The tests check that the fast versions in cnnlab give the same
+function next to the lesson. The backward passes are here too, with the signatures of the fast
+ones (``conv2d_backward(dout, x, w, stride, padding, dilation, groups)``, ``pool2d_backward``,
+``linear_backward``, ``relu_backward``, ``cross_entropy_backward``, the pair
+``batchnorm_forward`` / ``batchnorm_backward``): each sends every output's gradient back, one
+number at a time, to the inputs and weights that made it. The tests check that the fast versions in cnnlab give the same
 numbers; the notebooks time both. Arguments are checked by the same code as in the fast
 versions (``cnnlab._validation``), so a bad argument gets the same error from both; the tests
 run the same rejected inputs against both modules.
@@ -19,11 +23,12 @@ import threading
 import numpy as np
 
 from . import _validation as v
-from .losses import check_labels
+from .ops.losses import check_labels
 
-__all__ = ["output_size", "pad2d", "correlate2d", "convolve2d", "conv2d", "relu",
-           "max_pool2d", "avg_pool2d", "sum_pool2d", "linear", "flatten", "softmax",
-           "cross_entropy"]
+__all__ = ["output_size", "pad2d", "correlate2d", "convolve2d", "conv2d", "conv2d_backward",
+           "relu", "relu_backward", "max_pool2d", "avg_pool2d", "sum_pool2d", "pool2d_backward",
+           "linear", "linear_backward", "flatten", "softmax", "cross_entropy",
+           "cross_entropy_backward", "batchnorm_forward", "batchnorm_backward"]
 
 #: The most loop steps a function here runs (a few minutes of Python); larger calls are refused.
 MAX_STEPS = 2 * 10**8
@@ -47,7 +52,10 @@ def _refuse_overflow(func):
                     out = loops(*args, **kwargs)
             finally:
                 _calls.depth = depth
-            return out if depth else v.finite_result(func, out)
+            if not depth:  # a backward pass returns several arrays: each is checked
+                for part in out if isinstance(out, tuple) else (out,):
+                    v.finite_result(func, part, "the result" if part is out else "the gradient")
+            return out
         return checked
     return decorate
 
@@ -257,3 +265,178 @@ def cross_entropy(logits, labels):
         log_total = math.log(sum(math.exp(s - top) for s in scores))
         losses.append(log_total + top - scores[int(label)])
     return sum(losses) / len(losses)
+
+
+# --- backward passes ---------------------------------------------------------------------------
+
+def _dout(func, dout, shape):
+    dout = v.as_float_array(func, "dout", dout)
+    if dout.shape != shape:
+        raise ValueError(f"{func}: dout must have the output's shape {shape}, got {dout.shape}")
+    return dout
+
+
+@_refuse_overflow("conv2d_backward")
+def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1, groups=1):
+    """Walk the forward loops again; each product ``xp[n, c, r, s] * w[f, c, di, dj]`` that made
+    ``out[n, f, i, j]`` sends ``dout[n, f, i, j]`` times the weight to the input and times the
+    input to the weight. Returns (dx, dw, db)."""
+    x, w, _, geometry = v.conv_args("conv2d_backward", x, w, None, stride, padding, dilation,
+                                    groups)
+    (sh, sw), (ph, pw), (dh, dw), groups = geometry
+    n_images, channels, height, width = x.shape
+    n_filters, w_channels, kh, kw = w.shape
+    oh = v.output_length("conv2d_backward", height, kh, sh, ph, dh, "height")
+    ow = v.output_length("conv2d_backward", width, kw, sw, pw, dw, "width")
+    dout = _dout("conv2d_backward", dout, (n_images, n_filters, oh, ow))
+    _check_steps("conv2d_backward", n_images * n_filters * oh * ow * max(1, w_channels * kh * kw))
+    dtype = np.result_type(dout, x, w)
+    xp = pad2d(x, (ph, pw))
+    dxp = np.zeros(xp.shape, dtype)
+    dweights = np.zeros(w.shape, dtype)
+    dbias = np.zeros(n_filters, dtype)
+    filters_per_group = n_filters // groups
+    for n in range(n_images):
+        for f in range(n_filters):
+            first_channel = (f // filters_per_group) * w_channels
+            for i in range(oh):
+                for j in range(ow):
+                    g = dout[n, f, i, j]
+                    dbias[f] += g
+                    for c in range(w_channels):
+                        for di in range(kh):
+                            for dj in range(kw):
+                                r, q = i * sh + di * dh, j * sw + dj * dw
+                                dxp[n, first_channel + c, r, q] += g * w[f, c, di, dj]
+                                dweights[f, c, di, dj] += g * xp[n, first_channel + c, r, q]
+    return dxp[:, :, ph:ph + height, pw:pw + width].copy(), dweights, dbias
+
+
+@_refuse_overflow("pool2d_backward")
+def pool2d_backward(dout, x, size=2, stride=None, mode="max", padding=0):
+    """Each window hands its gradient back: all of it to its first largest entry ("max"), an
+    equal share to every entry ("avg"), a copy to every entry ("sum"); what lands on the
+    padding is dropped."""
+    func = "pool2d_backward"
+    v.pool_mode(mode, func)
+    x = v.as_float_array(func, "x", x, min_ndim=2)
+    v.int_pair(func, "padding", padding, minimum=0)
+    (kh, kw), (sh, sw), (ph, pw) = v.pool_window(func, x.shape, size, stride, padding)
+    h, w = x.shape[-2:]
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    dout = _dout(func, dout, x.shape[:-2] + (oh, ow))
+    _check_steps(func, int(np.prod(x.shape[:-2])) * oh * ow * kh * kw)
+    dx = np.zeros(x.shape, np.result_type(dout, x))
+    for lead in np.ndindex(x.shape[:-2]):
+        for i in range(oh):
+            for j in range(ow):
+                g = dout[lead + (i, j)]
+                cells = [(i * sh + a - ph, j * sw + c - pw) for a in range(kh) for c in range(kw)]
+                inside = [(r, q) for r, q in cells if 0 <= r < h and 0 <= q < w]
+                if mode == "max":   # padded cells are -inf: the first maximum is inside
+                    best = max(inside, key=lambda rq: (x[lead + rq], -cells.index(rq)))
+                    dx[lead + best] += g
+                else:
+                    for r, q in inside:
+                        dx[lead + (r, q)] += g / len(cells) if mode == "avg" else g
+    return dx
+
+
+def relu_backward(dout, x):
+    """The gradient passes where the input was positive, and is 0 elsewhere (0 at x == 0)."""
+    x = v.as_float_array("relu_backward", "x", x)
+    dout = v.as_float_array("relu_backward", "dout", dout)
+    if dout.shape != x.shape:
+        raise ValueError(f"relu_backward: dout must have the shape of x, {x.shape}, got {dout.shape}")
+    _check_steps("relu_backward", x.size)
+    dx = np.zeros(x.shape, np.result_type(dout, x))
+    for index in np.ndindex(x.shape):
+        if x[index] > 0:
+            dx[index] = dout[index]
+    return dx
+
+
+@_refuse_overflow("linear_backward")
+def linear_backward(dout, x, W):
+    """out[n, k] used x[n, i] * W[i, k]: so dx[n, i] += dout[n, k] * W[i, k],
+    dW[i, k] += dout[n, k] * x[n, i], and db[k] += dout[n, k]."""
+    dout = v.as_float_array("linear_backward", "dout", dout, ndim=2)
+    x, W, _ = v.linear_args("linear_backward", x, W, None)
+    dout = _dout("linear_backward", dout, (x.shape[0], W.shape[1]))
+    _check_steps("linear_backward", x.shape[0] * W.shape[1] * max(1, x.shape[1]))
+    dtype = np.result_type(dout, x, W)
+    dx, dW, db = np.zeros(x.shape, dtype), np.zeros(W.shape, dtype), np.zeros(W.shape[1], dtype)
+    for n in range(x.shape[0]):
+        for k in range(W.shape[1]):
+            db[k] += dout[n, k]
+            for i in range(x.shape[1]):
+                dx[n, i] += dout[n, k] * W[i, k]
+                dW[i, k] += dout[n, k] * x[n, i]
+    return dx, dW, db
+
+
+def cross_entropy_backward(logits, labels):
+    """(probability - 1 for the true class, probability for the others) / N, sample by sample."""
+    logits = v.as_float_array("cross_entropy_backward", "logits", logits, ndim=2)
+    labels = check_labels("cross_entropy_backward", labels, logits.shape[0], logits.shape[1])
+    _check_steps("cross_entropy_backward", logits.size)
+    grad = np.zeros(logits.shape)
+    for n, label in enumerate(labels):
+        probabilities = softmax(logits[n])
+        for k in range(logits.shape[1]):
+            grad[n, k] = (probabilities[k] - (k == label)) / len(labels)
+    return grad.astype(logits.dtype, copy=False)
+
+
+def _channel_values(x, c):
+    """Every value of channel c (axis 1), over the batch and the positions, as a flat list."""
+    return [x[(n, c) + rest] for n in range(x.shape[0]) for rest in np.ndindex(x.shape[2:])]
+
+
+def batchnorm_forward(x, gamma, beta, eps=1e-5, mean=None, var=None):
+    """Channel by channel: the mean and the (biased) variance of its values (or the given ones),
+    then ``gamma * (value - mean) / sqrt(var + eps) + beta`` for each value. Returns (out, ctx),
+    ctx a dict of what the backward pass needs."""
+    from .ops.batchnorm import batchnorm_forward as checked  # the same checks as the fast pair
+    checked(x, gamma, beta, eps, mean, var)
+    x = v.as_float_array("batchnorm_forward", "x", x, min_ndim=2)
+    gamma, beta = np.asarray(gamma, float), np.asarray(beta, float)
+    _check_steps("batchnorm_forward", x.size)
+    out = np.zeros(x.shape, np.result_type(x, gamma))
+    xhat = np.zeros_like(out)
+    means, variances = [], []
+    for c in range(x.shape[1]):
+        values = _channel_values(x, c)
+        m = sum(values) / len(values) if mean is None else float(mean[c])
+        s2 = sum((val - m) ** 2 for val in values) / len(values) if var is None else float(var[c])
+        means.append(m)
+        variances.append(s2)
+        for n in range(x.shape[0]):
+            for rest in np.ndindex(x.shape[2:]):
+                cell = (n, c) + rest
+                xhat[cell] = (x[cell] - m) / math.sqrt(s2 + eps)
+                out[cell] = gamma[c] * xhat[cell] + beta[c]
+    ctx = {"xhat": xhat, "gamma": gamma, "var": variances, "eps": eps, "batch_stats": mean is None}
+    return out, ctx
+
+
+def batchnorm_backward(dout, ctx):
+    """Channel by channel, with m values: dbeta = sum of dout, dgamma = sum of dout * xhat, and
+    dx = gamma / sqrt(var + eps) * (dout - dbeta / m - xhat * dgamma / m) (without the two
+    correction terms when the statistics were given, constants). Returns (dx, dgamma, dbeta)."""
+    xhat, gamma = ctx["xhat"], ctx["gamma"]
+    dout = _dout("batchnorm_backward", dout, xhat.shape)
+    _check_steps("batchnorm_backward", dout.size)
+    dx = np.zeros(dout.shape, np.result_type(dout, xhat))
+    dgamma, dbeta = np.zeros(len(gamma)), np.zeros(len(gamma))
+    for c in range(dout.shape[1]):
+        cells = [(n,) + (c,) + rest for n in range(dout.shape[0]) for rest in np.ndindex(dout.shape[2:])]
+        dbeta[c] = sum(dout[cell] for cell in cells)
+        dgamma[c] = sum(dout[cell] * xhat[cell] for cell in cells)
+        scale = gamma[c] / math.sqrt(ctx["var"][c] + ctx["eps"])
+        for cell in cells:
+            if ctx["batch_stats"]:
+                dx[cell] = scale * (dout[cell] - dbeta[c] / len(cells) - xhat[cell] * dgamma[c] / len(cells))
+            else:
+                dx[cell] = scale * dout[cell]
+    return dx, dgamma, dbeta

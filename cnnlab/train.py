@@ -13,8 +13,8 @@ import time
 import numpy as np
 
 from . import _validation as v
-from ._layer import _walk
-from .losses import check_labels, cross_entropy, cross_entropy_backward
+from .nn.layer import _walk
+from .ops.losses import check_labels, cross_entropy, cross_entropy_backward
 
 __all__ = ["SoftmaxCrossEntropy", "SGD", "Adam", "AdamW", "fit", "History", "accuracy"]
 
@@ -89,15 +89,11 @@ class _Optimizer:
 
 
 def _positive(func, name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"{func}: {name} must be a positive number, got {value!r}")
-    return float(value)
+    return v.real_number(func, name, value, low=0, low_open=True)
 
 
 def _non_negative(func, name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        raise ValueError(f"{func}: {name} must be a non-negative number, got {value!r}")
-    return float(value)
+    return v.real_number(func, name, value, low=0)
 
 
 class SGD(_Optimizer):
@@ -133,9 +129,7 @@ class SGD(_Optimizer):
     def __init__(self, params_and_grads, lr, momentum=0.0, weight_decay=0.0):
         super().__init__(params_and_grads)
         self.lr = _positive("SGD", "lr", lr)
-        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum < 1:
-            raise ValueError(f"SGD: momentum must be a number in [0, 1), got {momentum!r}")
-        self.momentum = float(momentum)
+        self.momentum = v.real_number("SGD", "momentum", momentum, 0, 1, high_open=True)
         self.weight_decay = _non_negative("SGD", "weight_decay", weight_decay)
         self.velocity = [np.zeros_like(p) for p, _ in self.pairs]
 
@@ -182,13 +176,13 @@ class Adam(_Optimizer):
         name = self.name
         super().__init__(params_and_grads)
         self.lr = _positive(name, "lr", lr)
-        if (not isinstance(betas, (tuple, list)) or len(betas) != 2
-                or not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in betas)):
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise TypeError(f"{name}: betas must be a pair of numbers (beta1, beta2) such as "
                             f"(0.9, 0.999), got {betas!r}")
-        if not all(0 <= b < 1 for b in betas):
-            raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
-        self.betas = tuple(float(b) for b in betas)
+        try:
+            self.betas = tuple(v.real_number(name, "betas", b, 0, 1, high_open=True) for b in betas)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{name}: betas must be two numbers in [0, 1), got {betas!r}") from None
         self.eps = _positive(name, "eps", eps)
         self.weight_decay = _non_negative(name, "weight_decay", weight_decay)
         self.m = [np.zeros_like(p) for p, _ in self.pairs]

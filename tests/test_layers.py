@@ -377,23 +377,38 @@ def test_summary_accepts_numpy_integers():
     assert model.summary(tuple(np.int64(n) for n in (1, 3, 3))).total == 20
 
 
-def test_layer_modules_call_public_operations_only():
-    # each layer's forward and backward are public functions a learner can call; the private
-    # helper modules _validation and _layer are the only private names shared between modules
+def test_layer_modules_call_operation_pairs_only():
+    # each layer computes with an operation pair of cnnlab.ops: the core (``_forward``,
+    # ``_backward``) of a module whose public pair (``x_forward``, ``x_backward``) a learner can
+    # call; otherwise the modules of cnnlab.nn share no private names but _validation and the
+    # base layer's (cnnlab/nn/layer.py)
     import ast
+    import importlib
     import pathlib
-    root = pathlib.Path(cl.__file__).parent
+    root = pathlib.Path(cl.__file__).parent / "nn"
     for name in ("layers", "sequential", "normalization", "regularization", "residual"):
         tree = ast.parse((root / f"{name}.py").read_text())
+        ops_aliases = {}
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.level:
                 module = node.module or ""
                 names = [a.name for a in node.names]
-                if module in ("_validation", "_layer"):
+                if module == "layer":
                     continue
-                private = [n for n in names if n.startswith("_") and n not in ("_validation", "_layer")]
-                private += [module] if module.startswith("_") else []
-                assert not private, f"cnnlab/{name}.py imports private {private} from .{module}"
+                if module == "ops":
+                    ops_aliases.update({a.asname or a.name: a.name for a in node.names})
+                elif module.startswith("ops."):
+                    ops_aliases.update({a.asname or a.name: module[4:] for a in node.names
+                                        if a.asname and a.asname.startswith("_")})
+                private = [n for n in names if n.startswith("_") and n != "_validation"]
+                assert not private, f"cnnlab/nn/{name}.py imports private {private} from .{module}"
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                    and node.value.id in ops_aliases and node.attr.startswith("_")):
+                assert node.attr in ("_forward", "_backward"), (name, node.attr)
+                op = importlib.import_module(f"cnnlab.ops.{ops_aliases[node.value.id]}")
+                suffix = node.attr[1:]
+                assert [n for n in op.__all__ if n.endswith("_" + suffix)], (name, op.__name__, suffix)
 
 
 # --- the input changed in place between forward and backward (issue 27) ------------------------
@@ -462,3 +477,36 @@ def test_a_linear_layer_keeps_the_input_forward_saw_whatever_its_form(given):
     x[...] = 0
     layer.backward(np.ones((2, 2)))
     np.testing.assert_allclose(layer.grads["W"], original.T @ np.ones((2, 2)))   # dW = x^T dout
+
+
+# --- one check per array, one geometry per step (issue 24) --------------------------------------
+
+def _count_calls(monkeypatch, module, name):
+    calls = []
+    original = getattr(module, name)
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return original(*args, **kwargs)
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda: cl.Conv2D(2, 4, 3, stride=2, padding=1, groups=2, rng=0), (2, 2, 7, 7)),
+    (lambda: cl.Linear(5, 3, rng=0), (4, 5)),
+    (lambda: cl.MaxPool2D(2), (2, 3, 4, 4)),
+    (lambda: cl.ReLU(), (2, 3)),
+])
+def test_a_layer_step_scans_each_array_for_nan_once(monkeypatch, make, shape):
+    from cnnlab import _validation
+    from cnnlab.ops import _conv_fast
+    layer = make()
+    x = np.random.default_rng(0).normal(size=shape)
+    scans = _count_calls(monkeypatch, _validation, "as_float_array")
+    geometries = _count_calls(monkeypatch, _conv_fast, "_Geometry")
+    out = layer.forward(x)
+    layer.backward(np.ones_like(out))
+    scanned = sorted(args[1] for args in scans)
+    assert scanned == sorted(["x", "dout"] + [f"params[{k!r}]" for k in layer.params]), scanned
+    assert len(geometries) == (1 if isinstance(layer, cl.Conv2D) else 0)

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 import cnnlab as cl
-from cnnlab import _layer, models
+from cnnlab import models
 from cnnlab.layers import Layer
+from cnnlab.nn import layer as _layer
 from cnnlab.train import SGD
 
 

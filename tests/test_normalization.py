@@ -138,3 +138,10 @@ def test_fit_stops_as_divergence_when_a_batch_norm_statistic_would_overflow(caps
     assert history.stopped == ("the loss diverged at epoch 1, batch 1: NaN or infinite numbers "
                                "reached BatchNorm2D")
     np.testing.assert_array_equal(model[0].running_var, [1.0])
+
+
+@pytest.mark.parametrize("layer", [cl.BatchNorm1D, cl.BatchNorm2D])
+def test_momentum_and_eps_may_be_numpy_scalars(layer):
+    bn = layer(3, momentum=np.float32(0.25), eps=np.float64(1e-3))
+    assert (bn.momentum, bn.eps) == (0.25, 1e-3) and type(bn.momentum) is float
+

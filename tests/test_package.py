@@ -93,3 +93,9 @@ def test_wheel_installs_every_module(tmp_path):
                          cwd=tmp_path, env=env)
     assert out.returncode == 0, out.stderr
     assert pathlib.Path(out.stdout.strip()).is_relative_to(target)
+
+
+def test_every_backward_of_a_public_forward_is_exported():
+    for name in ("conv2d_backward", "linear_backward", "relu_backward", "pool2d_backward",
+                 "cross_entropy_backward"):
+        assert name in cnnlab.__all__ and callable(getattr(cnnlab, name))

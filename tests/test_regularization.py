@@ -67,10 +67,14 @@ def test_float32_stays_float32():
 @pytest.mark.parametrize("call, error, message", [
     (lambda: cl.Dropout(1.0), ValueError, r"Dropout: p must be a probability in \[0, 1\), got 1.0"),
     (lambda: cl.Dropout(-0.1), ValueError, r"Dropout: p must be a probability in \[0, 1\)"),
-    (lambda: cl.Dropout("half"), ValueError, r"Dropout: p must be a probability"),
+    (lambda: cl.Dropout("half"), TypeError, r"Dropout: p must be a probability"),
     (lambda: cl.Dropout(0.5, rng="x"), TypeError, r"Dropout: rng must be a numpy.random.Generator"),
     (lambda: cl.Dropout(0.5).backward(np.ones(2)), RuntimeError, r"Dropout.backward: forward must run first"),
 ])
 def test_rejected_input(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_dropout_p_may_be_a_numpy_scalar():
+    assert cl.Dropout(np.float32(0.5)).p == 0.5

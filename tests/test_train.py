@@ -9,7 +9,7 @@ import pytest
 
 import cnnlab as cl
 from cnnlab import data
-from cnnlab.train import SGD, Adam, SoftmaxCrossEntropy, accuracy, fit
+from cnnlab.train import SGD, Adam, AdamW, SoftmaxCrossEntropy, accuracy, fit
 
 
 def _pair(value, grad):
@@ -146,12 +146,17 @@ def test_adam_weight_decay_is_added_to_the_gradient_and_adamw_shrinks_the_weight
 
 @pytest.mark.parametrize("make, message", [
     (lambda m: SGD(m, lr=0.1, weight_decay=-1), r"SGD: weight_decay must be a non-negative number"),
-    (lambda m: Adam(m, weight_decay="a"), r"Adam: weight_decay must be a non-negative number"),
+    (lambda m: Adam(m, weight_decay=float("nan")), r"Adam: weight_decay must be a non-negative number"),
     (lambda m: __import__("cnnlab.train").train.AdamW(m, lr=-1), r"AdamW: lr must be a positive number"),
 ])
 def test_weight_decay_rejected_input(make, message):
     with pytest.raises(ValueError, match=message):
         make(cl.Sequential(cl.Linear(2, 2)))
+
+
+def test_a_hyperparameter_of_the_wrong_type_is_a_type_error():
+    with pytest.raises(TypeError, match=r"Adam: weight_decay must be a non-negative number, got 'a' \(str\)"):
+        Adam(cl.Linear(2, 2), weight_decay="a")
 
 
 def _tiny_problem():
@@ -563,3 +568,28 @@ def test_the_stop_button_of_a_kernel_stops_fit_with_the_history_and_no_traceback
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+# --- hyperparameters as NumPy scalars, fit on a single layer ----------------------------------
+@pytest.mark.parametrize("make", [
+    lambda m: SGD(m, lr=np.float32(0.1), momentum=np.float64(0.5), weight_decay=np.float32(0.01)),
+    lambda m: Adam(m, lr=np.float32(0.01), betas=(np.float32(0.9), np.float64(0.99)), eps=np.float32(1e-7)),
+    lambda m: AdamW(m, lr=np.float16(0.01), betas=[np.float64(0.8), 0.9]),
+])
+def test_optimisers_take_numpy_scalars_as_python_numbers(make):
+    model = cl.Linear(2, 2, rng=0)
+    opt = make(model)
+    assert all(type(x) is float for x in (opt.lr, *getattr(opt, "betas", ())))
+    assert opt.lr == pytest.approx(float(make(model).lr))
+
+
+def test_fit_trains_and_validates_a_single_layer():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    layer = cl.Linear(3, 2, rng=0)
+    history = fit(layer, X, y, 2, 8, SGD(layer, lr=0.1), X_val=X, y_val=y, progress=False)
+    assert len(history["val_accuracy"]) == 2
+    expected = (X @ layer.params["W"] + layer.params["b"]).argmax(axis=1)
+    np.testing.assert_array_equal(layer.predict(X, batch_size=7), expected)
+    assert accuracy(layer, X, y) == pytest.approx(np.mean(expected == y))

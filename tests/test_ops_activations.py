@@ -1,4 +1,4 @@
-"""cnnlab/activations.py and cnnlab/losses.py: values, stability, gradients, errors."""
+"""cnnlab/ops/activations.py and cnnlab/ops/losses.py: values, stability, gradients, errors."""
 
 import numpy as np
 import pytest

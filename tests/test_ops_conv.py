@@ -1,4 +1,4 @@
-"""cnnlab/convolution.py against hand-computed cases, scipy.signal and the loop reference."""
+"""cnnlab/ops/conv.py against hand-computed cases, scipy.signal and the loop reference."""
 
 import numpy as np
 import pytest

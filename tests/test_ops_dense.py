@@ -1,4 +1,4 @@
-"""cnnlab/dense.py and cnnlab/images.py."""
+"""cnnlab/ops/dense.py and cnnlab/images.py."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""cnnlab/pooling.py: hand-computed cases, the loop reference, gradients and errors."""
+"""cnnlab/ops/pool.py: hand-computed cases, the loop reference, gradients and errors."""
 
 import numpy as np
 import pytest

@@ -3,16 +3,15 @@
 A layer has ``forward(x)`` (returns the output, keeps what backward needs), ``backward(dout)``
 (returns dx, fills ``grads``), ``params`` and ``grads`` (dicts of arrays with the same keys), a
 mode (``training``, switched by ``train()`` and ``eval()``), ``output_shape(input_shape)`` and
-``macs(input_shape)`` for one sample. The public home of `Layer` is :mod:`cnnlab.layers`; it
-lives here so that the layer modules (normalization, regularization, residual) can build on it
-without importing each other.
+``macs(input_shape)`` for one sample, and ``predict(x)``. Also here: the weight initialisation
+and the live ``params`` view of containers (`Sequential`, `Residual`).
 """
 
 from collections.abc import MutableMapping
 
 import numpy as np
 
-from . import _validation as v
+from .. import _validation as v
 
 __all__ = []  # private module; Layer is exported by cnnlab.layers
 
@@ -156,6 +155,20 @@ class Layer:
         self.output_shape(input_shape)  # checks the shape
         return 0
 
+    def predict(self, x, batch_size=256):
+        """Class indices (N,): the arg-max of the scores (the output of ``forward``), computed in batches.
+
+        Computed in evaluation mode (dropout off, batch normalisation with its running
+        statistics); the model is left in the mode it was in.
+        """
+        x = v.as_float_array(f"{self.name}.predict", "x", x)
+        batch_size = v.positive_int(f"{self.name}.predict", "batch_size", batch_size)
+        if not len(x):
+            return np.zeros(0, int)
+        with _evaluating(self):
+            return np.concatenate([self.forward(x[i:i + batch_size]).argmax(axis=1)
+                                   for i in range(0, len(x), batch_size)])
+
     def parameters(self):
         """List of (param, grad) pairs, for an optimiser."""
         return [(self.params[k], self.grads[k]) for k in self.params]
@@ -225,6 +238,32 @@ class Layer:
                                  f"new layer for other sizes)")
             v.as_float_array(self.name, f"params[{key!r}]", p)  # NaN or infinite: diverged
         return self.params
+
+
+class _evaluating:
+    """Context manager: the model in evaluation mode inside, back in its former mode after.
+
+    Examples
+    --------
+    >>> from cnnlab.layers import Dropout
+    >>> model = Dropout(0.5)
+    >>> with _evaluating(model):
+    ...     print(model.training)
+    False
+    >>> model.training
+    True
+    """
+
+    def __init__(self, model):
+        self.model = model
+
+    def __enter__(self):
+        self.was_training = self.model.training
+        return self.model.eval()
+
+    def __exit__(self, *exc):
+        self.model.train(self.was_training)
+        return False
 
 
 class _Gathered(MutableMapping):
