@@ -35,6 +35,7 @@ class ArithmeticExplorer(Explorer):
 
     title_text = "Padding, stride and dilation"
     hint = "Add padding, or choose a smaller filter or dilation."
+    picture_height = 300
 
     def __init__(self, input_size, filter_size, padding, stride, dilation):
         controls = {

@@ -42,6 +42,7 @@ class ConvExplorer(Explorer):
 
     title_text = "Convolution explorer"
     hint = "Add padding or choose a smaller filter."
+    picture_height = 250
 
     def __init__(self, image, kernel="sobel x", size=3, stride=1, padding=0, relu=False, seed=0,
                  notice=""):
@@ -67,13 +68,12 @@ class ConvExplorer(Explorer):
             "relu": W.Checkbox(value=relu, description="ReLU", indent=False,
                                layout=W.Layout(width="90px")),
         }
-        self.cells = [[W.FloatText(value=0.0, step=0.1, layout=W.Layout(width="64px"))
+        self.cells = [[W.FloatText(value=0.0, step=0.1, layout=W.Layout(width="58px", margin="0"))
                        for _ in range(5)] for _ in range(5)]
-        self._grid = W.GridBox(layout=W.Layout(grid_gap="2px"))
-        width = None if self.small else "340px"
-        panels = [Panel("input", width), Panel("filter"), Panel("feature map", width)]
+        self._grid = W.GridBox(layout=W.Layout(grid_gap="1px"))
+        panels = [Panel("input"), Panel("filter"), Panel("feature map")]
         grid_box = W.HBox([W.HTML('<div class="cnnlab-panel-title">filter values</div>'),
-                           self._grid], layout=W.Layout(align_items="center"))
+                           self._grid], layout=W.Layout(align_items="center", overflow="visible"))
         super().__init__(controls, panels, extra=[grid_box], notice=notice)
         for row in self.cells:
             for cell in row:
@@ -85,6 +85,10 @@ class ConvExplorer(Explorer):
                 self._set_cells(k)
             else:
                 self._apply_preset()
+
+    def _layout_controls(self):
+        c = self.controls
+        return [c["kernel"], c["size"], c["relu"], c["stride"], c["padding"]]
 
     # -- the filter grid ------------------------------------------------------------------
     @property
@@ -105,7 +109,7 @@ class ConvExplorer(Explorer):
 
     def _show_grid(self, n):
         self._grid.children = [self.cells[i][j] for i in range(n) for j in range(n)]
-        self._grid.layout.grid_template_columns = " ".join(["66px"] * n)
+        self._grid.layout.grid_template_columns = " ".join(["60px"] * n)
 
     def _apply_preset(self):
         name = self.controls["kernel"].value
