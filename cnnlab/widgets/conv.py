@@ -14,18 +14,29 @@ from ._base import Explorer, Panel, as_display_array, int_slider, integer, kerne
 __all__ = ["conv_explorer", "ConvExplorer", "output_display"]
 
 
-def output_display(out, small, value_range=(0.0, 255.0)):
+def output_display(out, small, value_range=(0.0, 255.0), border=0):
     """A feature map drawn with the course's colour rules (:func:`cnnlab._display.map_display`,
     shared with the static twin): the photo's grey scale when it stays in the photo's
-    ``value_range``, a diverging map centred on zero when it has signs, cividis otherwise.
-    Returns a PIL image."""
-    shown = D.map_display(out, small, value_range)
+    ``value_range``, a diverging map centred on zero when it has signs, cividis otherwise, with
+    a colour bar as in the twin when the colours are not the photo's grey; the limits ignore the
+    outer ``border`` band that sees zero padding. Returns a PIL image."""
+    shown = D.map_display(out, small, value_range, border)
     if shown["kind"] == "grid":
         return R.matrix_image(shown["array"])
     if shown["kind"] == "rgb":
         return R.photo_image(shown["array"])
-    return R.photo_image(shown["array"], cmap=shown["cmap"], vmin=shown["vmin"],
-                         vmax=shown["vmax"])
+    img = R.photo_image(shown["array"], cmap=shown["cmap"], vmin=shown["vmin"],
+                        vmax=shown["vmax"])
+    if shown["colorbar"]:
+        img = R.with_colorbar(img, shown["cmap"], shown["vmin"], shown["vmax"],
+                              size=max(12, img.height // 30))
+    return img
+
+
+def border_note(band):
+    """Why the outer band of a padded photo's feature map is not used for the colour scale."""
+    return (f"the outer {band} pixel{'s' * (band != 1)} of the map see the zero padding: its false "
+            "edges are left out of the colour scale")
 
 
 def input_display(image, padding, value_range=(0.0, 255.0)):
@@ -157,12 +168,15 @@ class ConvExplorer(Explorer):
         ow, text_w = C.size_formula(w, kernel.shape[1], stride, padding)
         self.output = C.conv_output(self.image, kernel, stride, padding,
                                     self.controls["relu"].value)
-        self.panels[2].set(output_display(self.output, self.small, self.value_range),
+        band = D.padding_band(padding, stride) if padding else 0
+        self.panels[2].set(output_display(self.output, self.small, self.value_range, band),
                            photo=not self.small)
         self.panels[2].set_title(f"feature map {oh}\u00d7{ow}"
                                  + (" after ReLU" if self.controls["relu"].value else ""))
-        self.set_info(f"output height = {html.escape(text_h)}<br>output width = {html.escape(text_w)}",
-                      f"output height = {text_h}\noutput width = {text_w}")
+        lines = [f"output height = {text_h}", f"output width = {text_w}"]
+        if band and not self.small:
+            lines.append(border_note(band))
+        self.set_info("<br>".join(html.escape(t) for t in lines), "\n".join(lines))
 
     def _on_message(self):
         self.output = None
