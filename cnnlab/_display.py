@@ -195,7 +195,13 @@ def cell_texts(a, rgb, fmt=None, pad=0, mask=None):
 
 
 # ------------------------------------------------------------------------- feature maps
-def map_display(out, small, value_range=(0.0, 255.0)):
+def padding_band(padding, stride=1):
+    """How many outer rows (and columns) of a feature map see some of the zero padding:
+    ``ceil(padding / stride)``."""
+    return -(-int(padding) // max(int(stride), 1))
+
+
+def map_display(out, small, value_range=(0.0, 255.0), border=0):
     """How a feature map is shown, the same in an explorer and its twin.
 
     A small map (``small``) is a numbered grid on its own limits (colour maps: the channel mean).
@@ -206,10 +212,20 @@ def map_display(out, small, value_range=(0.0, 255.0)):
     Returns a dict: ``kind`` ("grid", "rgb" or "map"), ``array`` (what to draw: the grid, the
     (H, W, 3) uint8 picture, or the map), and for "map" ``cmap``, ``vmin``, ``vmax`` and
     ``colorbar`` (whether the colours mean something other than the photo's grey).
+
+    ``border``: the width of the outer band of the map whose windows reach into zero padding
+    (`padding_band`). Its false edges (photo against zeros) would set the colour limits and wash
+    the real edges out, so the colour limits come from the map inside the band (the kind of
+    map, grey, diverging or sequential, still from the whole map); ``"border"`` in the result
+    says how wide the ignored band was (0: none).
     """
     out = np.asarray(out)
     if small:
         return {"kind": "grid", "array": out.mean(axis=2) if out.ndim == 3 else out}
+    b = int(border)
+    core = out[b:out.shape[0] - b, b:out.shape[1] - b] if b else out
+    if core.size == 0:
+        core, b = out, 0
     lo, hi = (float(out.min()), float(out.max())) if out.size else (0.0, 1.0)
     r_lo, r_hi = value_range
     inside = lo >= r_lo - 1e-9 and hi <= r_hi + 1e-9
@@ -217,16 +233,16 @@ def map_display(out, small, value_range=(0.0, 255.0)):
         if not inside:
             m = max(abs(lo), abs(hi)) or 1.0
             r_lo, r_hi = -m, m
-        return {"kind": "rgb", "array": colorize(out, vmin=r_lo, vmax=r_hi)}
+        return {"kind": "rgb", "array": colorize(out, vmin=r_lo, vmax=r_hi), "border": b}
     if inside:
         cmap, vmin, vmax = PHOTO, r_lo, r_hi
     elif lo < 0:
-        m = bright_max(np.abs(out))
+        m = bright_max(np.abs(core))
         cmap, vmin, vmax = DIVERGING, -m, m
     else:
-        cmap, vmin, vmax = SEQUENTIAL, lo, bright_max(out)
+        cmap, vmin, vmax = SEQUENTIAL, lo, bright_max(core)
     return {"kind": "map", "array": out, "cmap": cmap, "vmin": vmin, "vmax": vmax,
-            "colorbar": not inside}
+            "colorbar": not inside, "border": b}
 
 
 def sample_picture(img):

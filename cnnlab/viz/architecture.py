@@ -130,8 +130,9 @@ def show_architecture(model, input_shape, ax=None, per_row=None, softmax=None):
                                     linewidth=2.0 if kind == "other" else 1.2,
                                     linestyle="--" if dashed else "-"))
         cx = x + bw / 2
-        ax.text(cx, y + bh * 0.74, name, ha="center", va="center", fontsize=14,
-                fontweight="bold")
+        # A long name ("GlobalAvgPool2D") gets a smaller font so that it stays inside its block.
+        ax.text(cx, y + bh * 0.74, name, ha="center", va="center",
+                fontsize=min(14.0, 14.0 * 11 / max(len(name), 1)), fontweight="bold")
         ax.text(cx, y + bh * 0.45, shape, ha="center", va="center", fontsize=13)
         ax.text(cx, y + bh * 0.18, params, ha="center", va="center", fontsize=11,
                 color="#333333")

@@ -142,7 +142,7 @@ def show_matrix(a, ax=None, title=None, cmap=None, vmin=None, vmax=None, numbers
 
 
 def show_feature_maps(maps, cols=None, titles=None, signed=None, size=1.6, fig=None,
-                      suptitle=None, scale="shared"):
+                      suptitle=None, scale="shared", colorbar=False):
     """Every channel of a (C, H, W) stack side by side, on shared or per-map colour limits.
 
     Parameters
@@ -161,6 +161,9 @@ def show_feature_maps(maps, cols=None, titles=None, signed=None, size=1.6, fig=N
     scale : {"shared", "each"}
         "shared" (default): one colour scale for all maps, so their strengths compare; "each":
         every map on its own limits, so a weak map's pattern is visible too (the titles say so).
+    colorbar : bool
+        A colour bar beside every map, which says what its colours mean (most useful with
+        ``scale="each"``, where every map has its own scale).
 
     Returns
     -------
@@ -183,15 +186,20 @@ def show_feature_maps(maps, cols=None, titles=None, signed=None, size=1.6, fig=N
     c = maps.shape[0]
     cols = cols or min(c, 8)
     rows = int(np.ceil(c / cols))
-    fig = fig or new_figure(size * cols, size * rows + (0.4 if suptitle else 0.1))
+    colorbar = bool(colorbar)
+    width = size * cols * (1.3 if colorbar else 1.0)
+    fig = fig or new_figure(width, size * rows + (0.4 if suptitle else 0.1))
     shared = D.limits(maps, signed)
     axes = fig.subplots(rows, cols, squeeze=False)
     for k, ax in enumerate(axes.ravel()):
         ax.set_axis_off()
         if k < c:
             vmin, vmax, cmap = shared if scale == "shared" else D.limits(maps[k], signed)
-            ax.imshow(maps[k], cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+            im = ax.imshow(maps[k], cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
             ax.set_title(titles[k] if titles is not None else str(k), fontsize=10)
+            if colorbar:
+                bar = fig.colorbar(im, ax=ax, fraction=0.08, pad=0.03)
+                bar.ax.tick_params(labelsize=8)
     if suptitle:
         fig.suptitle(suptitle, fontsize=13)
     return fig

@@ -7,6 +7,8 @@ not registered with pyplot (end a cell with it to show it once). Settings that d
 the library's ValueError (the widgets show that message instead).
 """
 
+import textwrap
+
 import numpy as np
 
 from .. import _display as D
@@ -40,9 +42,13 @@ def _small(image, func, name):
     return image
 
 
-def _show_map(out, ax, title, small, value_range=(0.0, 255.0)):
-    """A feature map with the explorers' colour rules (:func:`cnnlab._display.map_display`)."""
-    shown = D.map_display(out, small, value_range)
+def _show_map(out, ax, title, small, value_range=(0.0, 255.0), border=0):
+    """A feature map with the explorers' colour rules (:func:`cnnlab._display.map_display`);
+    the colour limits ignore the outer ``border`` band that sees zero padding (said below it)."""
+    shown = D.map_display(out, small, value_range, border)
+    if shown.get("border"):
+        ax.set_xlabel(f"colours scaled inside the outer {shown['border']}-pixel band\n"
+                      "(its zero padding makes false edges)", fontsize=9)
     if shown["kind"] == "grid":
         return show_matrix(shown["array"], ax=ax, title=title)
     if shown["kind"] == "rgb":
@@ -86,7 +92,7 @@ def conv_explorer(image=None, kernel="sobel x", size=3, stride=1, padding=0, rel
     name = kernel if isinstance(kernel, str) else "filter"
     show_matrix(k, ax=axes[1], title=f"{name} {k.shape[0]}\u00d7{k.shape[1]}")
     _show_map(out, axes[2], f"feature map {oh}\u00d7{ow}" + (" after ReLU" if relu else ""), small,
-              D.value_range(image))
+              D.value_range(image), D.padding_band(padding, stride) if padding else 0)
     fig.suptitle(f"output size = {text}", fontsize=13)
     return fig
 
@@ -248,7 +254,8 @@ def flip_explorer(image=None, kernel="sobel x", step=2, fig=None):
     axes = fig.subplots(1, 5, width_ratios=[image.shape[1], 3, 3] + [s["correlation"].shape[1]] * 2)
     show_matrix(image, ax=axes[0], cmap=D.SEQUENTIAL, title="input")
     show_matrix(k, ax=axes[1], title="filter")
-    show_matrix(C.flip_step(k, step), ax=axes[2], title=C.FLIP_STEPS[step])
+    # The step titles are long for a 3-column panel: wrapped, they stay above their own panel.
+    show_matrix(C.flip_step(k, step), ax=axes[2], title=textwrap.fill(C.FLIP_STEPS[step], 22))
     both = np.concatenate([s["correlation"].ravel(), s["convolution"].ravel()])
     lo, hi, cmap = D.limits(both)
     show_matrix(s["correlation"], ax=axes[3], cmap=cmap, vmin=lo, vmax=hi, title="cross-correlation")

@@ -2,6 +2,7 @@
 
 import contextlib
 import html
+import itertools
 import numbers
 
 import ipywidgets as W
@@ -14,36 +15,69 @@ from . import _raster as R
 
 __all__ = []  # private module
 
-# Large, readable text for a classroom projector; scoped to the explorers only.
+# Large, readable text for a classroom projector; scoped to the explorers only. The layout fits
+# a 1024 x 768 screen (an output area about 590 px wide, 600 px tall at most): one compact row of
+# controls (or a column beside the picture), picture rows that never wrap and whose panels shrink
+# to the width, images no taller than the explorer's share of the screen height.
 _CSS = """<style>
+.cnnlab-explorer { max-width: 100%; }
 .cnnlab-explorer .widget-label, .cnnlab-explorer .widget-readout,
 .cnnlab-explorer .widget-dropdown select, .cnnlab-explorer .widget-toggle-button,
 .cnnlab-explorer .widget-checkbox, .cnnlab-explorer .widget-text input,
 .cnnlab-explorer button { font-size: 15px; }
-.cnnlab-explorer .cnnlab-title { font-size: 20px; font-weight: 600; margin: 4px 0; }
-.cnnlab-explorer .cnnlab-panel-title { font-size: 15px; font-weight: 600; text-align: center; }
-.cnnlab-explorer .cnnlab-info { font-size: 16px; line-height: 1.5; }
-.cnnlab-explorer .cnnlab-message { font-size: 16px; background: #fff4e0;
-  border-left: 5px solid #e69f00; padding: 6px 10px; border-radius: 3px; }
-.cnnlab-explorer .cnnlab-notice { font-size: 15px; background: #e8f1f8;
-  border-left: 5px solid #0072b2; padding: 6px 10px; border-radius: 3px; }
+.cnnlab-explorer .cnnlab-title { font-size: 18px; font-weight: 600; margin: 0 0 2px 0; }
+.cnnlab-explorer .cnnlab-panel-title { font-size: 14px; font-weight: 600; text-align: center;
+  line-height: 1.25; }
+.cnnlab-explorer .cnnlab-info { font-size: 15px; line-height: 1.4; }
+.cnnlab-explorer .cnnlab-message { font-size: 15px; background: #fff4e0;
+  border-left: 5px solid #e69f00; padding: 4px 10px; border-radius: 3px; }
+.cnnlab-explorer .cnnlab-notice { font-size: 14px; background: #e8f1f8;
+  border-left: 5px solid #0072b2; padding: 4px 10px; border-radius: 3px; }
+.cnnlab-explorer .cnnlab-controls { flex-wrap: wrap; align-items: center; overflow: visible;
+  column-gap: 8px; }
+.cnnlab-explorer .cnnlab-controls .widget-inline-hbox { align-items: center; }
+.cnnlab-explorer .cnnlab-controls .widget-inline-hbox > .widget-label { width: auto !important;
+  min-width: 0; margin-right: 6px; }
+.cnnlab-explorer .cnnlab-compact .widget-inline-hbox { height: 26px; margin-top: 1px;
+  margin-bottom: 1px; }
+.cnnlab-explorer .cnnlab-compact .cnnlab-info, .cnnlab-explorer .cnnlab-small .cnnlab-info {
+  font-size: 14px; line-height: 1.3; }
+.cnnlab-explorer .widget-toggle-buttons { display: flex; flex-direction: row; flex-wrap: nowrap;
+  align-items: center; }
+.cnnlab-explorer .widget-toggle-buttons > .widget-label { width: auto; flex-shrink: 0;
+  margin-right: 8px; }
+.cnnlab-explorer .widget-toggle-buttons > div { display: flex; flex-wrap: nowrap; }
+.cnnlab-explorer .cnnlab-body { flex-wrap: nowrap; align-items: flex-start; overflow: visible; }
+.cnnlab-explorer .cnnlab-side { flex: 0 0 auto; overflow: visible; margin-right: 8px; }
+.cnnlab-explorer .cnnlab-picture { flex: 1 1 auto; min-width: 0; overflow: visible; }
+.cnnlab-explorer .cnnlab-row { flex-wrap: nowrap; align-items: flex-start; overflow: visible;
+  min-width: 0; max-width: 100%; }
+.cnnlab-explorer .cnnlab-panel { flex: 0 1 auto; min-width: 0; overflow: visible;
+  margin: 0 8px 0 0; }
+.cnnlab-explorer .cnnlab-panel .widget-html, .cnnlab-explorer .cnnlab-panel .widget-html-content {
+  max-width: 100%; white-space: normal; }
+.cnnlab-explorer .cnnlab-image { max-width: 100%; width: auto; height: auto; min-width: 0;
+  object-fit: contain; }
 </style>"""
 
 _SLIDER_STYLE = {"description_width": "initial"}
+#: Two sliders side by side fit the output area of a 1024 px wide screen.
+SLIDER_WIDTH = "280px"
+_instances = itertools.count()
 
 
 def int_slider(description, value, lo, hi, step=1):
     """An IntSlider with the explorers' look (synchronous updates, readable label)."""
     return W.IntSlider(value=value, min=lo, max=hi, step=step, description=description,
                        continuous_update=True, style=_SLIDER_STYLE,
-                       layout=W.Layout(width="300px"))
+                       layout=W.Layout(width=SLIDER_WIDTH))
 
 
 def float_slider(description, value, lo, hi, step=0.1, readout_format=".1f"):
     """A FloatSlider with the explorers' look."""
     return W.FloatSlider(value=value, min=lo, max=hi, step=step, description=description,
                          continuous_update=True, readout_format=readout_format,
-                         style=_SLIDER_STYLE, layout=W.Layout(width="300px"))
+                         style=_SLIDER_STYLE, layout=W.Layout(width=SLIDER_WIDTH))
 
 
 def toggle(description, options, value):
@@ -62,15 +96,16 @@ def friendly(exc):
 
 
 class Panel(W.VBox):
-    """A titled image: ``panel.set(pil_image)`` encodes and shows it."""
+    """A titled image: ``panel.set(pil_image)`` encodes and shows it. The image keeps its
+    aspect ratio and shrinks to the room it gets (at most ``width``, e.g. ``"300px"``)."""
 
     def __init__(self, title, width=None):
         self.title = W.HTML(self._title_html(title))
-        self.image = W.Image(format="png", layout=W.Layout(width=width or "auto",
-                                                           height="auto"))
+        self.image = W.Image(format="png", layout=W.Layout(max_width=width or "100%"))
+        self.image.add_class("cnnlab-image")
         self.fixed_width = width
-        super().__init__([self.title, self.image], layout=W.Layout(align_items="center",
-                                                                   margin="0 10px 0 0"))
+        super().__init__([self.title, self.image], layout=W.Layout(align_items="center"))
+        self.add_class("cnnlab-panel")
 
     @staticmethod
     def _title_html(text):
@@ -85,8 +120,6 @@ class Panel(W.VBox):
         data = R.to_png(img, fmt)
         self.image.format = fmt
         self.image.value = data
-        if self.fixed_width is None:
-            self.image.layout.width = f"{img.width}px"
 
     def clear(self):
         self.image.format = "png"
@@ -98,12 +131,23 @@ class Explorer(W.VBox):
     fit, else ``""``), ``info`` text, and a synchronous redraw on every control change.
 
     Layout, the same in every explorer: title, controls, ``extra`` widgets, the image panels
-    (one row, or the given ``rows`` of panels), the info line, the message line.
+    (one row, or the given ``rows`` of panels; a row never wraps, its panels shrink to the
+    width), the info line, the message line. With ``controls_beside`` the controls and ``extra``
+    form a column left of the panels. The images are at most ``picture_height`` pixels tall in
+    all at a 768 px high screen, so that the whole explorer fits 600 px.
     """
 
     title_text = ""
     #: What to try when a setting does not fit (appended to the message).
     hint = ""
+    #: The height in pixels of all picture rows together at a 768 px high screen (taller
+    #: screens add their extra height); what is left of 600 px holds the title, the controls,
+    #: the panel titles and the info line.
+    picture_height = 300
+    #: Controls in a column beside the picture (many sliders) instead of a row above it.
+    controls_beside = False
+    #: A smaller font for a long info text.
+    info_small = False
 
     def __init__(self, controls, panels, extra=(), rows=None, notice=""):
         self.controls = dict(controls)
@@ -114,20 +158,41 @@ class Explorer(W.VBox):
         self._descriptions = {}
         self._info_text = ""
         self._holding = 0
-        self._title = W.HTML(f'{_CSS}<div class="cnnlab-title">{html.escape(self.title_text)}</div>')
-        self._info = W.HTML(layout=W.Layout(margin="4px 0"))
-        self._message = W.HTML(layout=W.Layout(margin="4px 0"))
+        rows = rows or [self.panels]
+        scope = f"cnnlab-x{next(_instances)}"
+        each = max(self.picture_height // len(rows) - 20, 60)
+        size_css = (f"<style>.{scope} .cnnlab-image {{ max-height: max(60px, calc({each}px + "
+                    f"(100vh - 768px) / {len(rows)})); }}</style>")
+        self._title = W.HTML(f'{_CSS}{size_css}<div class="cnnlab-title">'
+                             f'{html.escape(self.title_text)}</div>')
+        self._info = W.HTML(layout=W.Layout(margin="2px 0"))
+        if self.info_small:
+            self._info.add_class("cnnlab-small")
+        self._message = W.HTML(layout=W.Layout(margin="2px 0"))
         self._notice = W.HTML(
             f'<div class="cnnlab-notice">&#9432; {html.escape(notice)}</div>' if notice else "",
-            layout=W.Layout(margin="4px 0", display=None if notice else "none"))
-        rows = [self._title, self._notice, W.HBox([c for c in self._layout_controls()],
-                                    layout=W.Layout(flex_flow="row wrap", align_items="center")),
-                *extra,
-                *[W.HBox(row, layout=W.Layout(flex_flow="row wrap", align_items="flex-start"))
-                  for row in (rows or [self.panels])],
-                self._info, self._message]
-        super().__init__(rows)
+            layout=W.Layout(margin="2px 0", display=None if notice else "none"))
+        controls_box = (W.VBox if self.controls_beside else W.HBox)(self._layout_controls())
+        controls_box.add_class("cnnlab-controls")
+        row_boxes = []
+        for row in rows:
+            box = W.HBox(row)
+            box.add_class("cnnlab-row")
+            row_boxes.append(box)
+        picture = W.VBox(row_boxes)
+        picture.add_class("cnnlab-picture")
+        if self.controls_beside:
+            side = W.VBox([controls_box, *extra])
+            side.add_class("cnnlab-side")
+            body = W.HBox([side, picture])
+            body.add_class("cnnlab-body")
+            children = [self._title, self._notice, body, self._info, self._message]
+        else:
+            children = [self._title, self._notice, controls_box, *extra, picture, self._info,
+                        self._message]
+        super().__init__(children)
         self.add_class("cnnlab-explorer")
+        self.add_class(scope)
         for w in self.controls.values():
             w.observe(self._on_change, names="value")
 

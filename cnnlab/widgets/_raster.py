@@ -12,7 +12,7 @@ import os
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .._display import GRID, HIGHLIGHT, cell_colors, cell_texts, colorize, limits, pad_pair
+from .._display import GRID, HIGHLIGHT, cell_colors, cell_texts, colorize, fmt_number, limits, lut, pad_pair
 
 __all__ = []  # private module
 
@@ -134,6 +134,26 @@ def photo_image(a, cmap=None, vmin=None, vmax=None, pad=(0, 0), boxes=(), scale=
             draw.rectangle([c0 * scale, r0 * scale, (c0 + w) * scale - 1, (r0 + h) * scale - 1],
                            outline=color, width=width)
     return img
+
+
+def with_colorbar(img, cmap, vmin, vmax, width=14, size=13):
+    """``img`` (a PIL image) with a vertical colour bar at its right, labelled with ``vmin``,
+    the middle value and ``vmax`` (the static twin's colour bar, drawn with Pillow)."""
+    h = img.height
+    ramp = lut(cmap)[np.linspace(255, 0, h).astype(np.uint8)]          # (h, 3), top = vmax
+    bar = np.repeat(ramp[:, None, :], width, axis=1)
+    labels = [fmt_number(float(v), False) for v in (vmax, (vmin + vmax) / 2, vmin)]
+    f = font(size)
+    text_w = max(int(f.getlength(t)) for t in labels) + 6
+    out = Image.new("RGB", (img.width + 6 + width + text_w, h), (255, 255, 255))
+    out.paste(img, (0, 0))
+    x = img.width + 6
+    out.paste(Image.fromarray(np.ascontiguousarray(bar)), (x, 0))
+    draw = ImageDraw.Draw(out)
+    draw.rectangle([x, 0, x + width - 1, h - 1], outline=(90, 90, 90))
+    for t, y, anchor in zip(labels, (0, h // 2, h - 1), ("lt", "lm", "lb")):
+        draw.text((x + width + 4, y), t, fill=(0, 0, 0), font=f, anchor=anchor)
+    return out
 
 
 def montage(maps, cols=None, tile=None, gap=4, signed=None, cmap=None):

@@ -35,6 +35,7 @@ class ArithmeticExplorer(Explorer):
 
     title_text = "Padding, stride and dilation"
     hint = "Add padding, or choose a smaller filter or dilation."
+    picture_height = 300
 
     def __init__(self, input_size, filter_size, padding, stride, dilation):
         controls = {
@@ -85,7 +86,18 @@ class ArithmeticExplorer(Explorer):
         self.output_length = None
         for p in self.panels:
             p.clear()
+        self.panels[1].set_title(self._empty_title())
         self.set_info("", "")
+
+    def _empty_title(self):
+        """The output panel's title when nothing is drawn: no window fits, or too big to draw."""
+        c = {k: w.value for k, w in self.controls.items()}
+        try:
+            C.size_formula(c["input_size"], c["filter_size"], c["stride"], c["padding"],
+                           c["dilation"])
+        except ValueError:
+            return "output: no window fits"
+        return "output: not drawn"
 
 
 def arithmetic_explorer(input_size=5, filter_size=3, padding=1, stride=2, dilation=1):

@@ -14,18 +14,29 @@ from ._base import Explorer, Panel, as_display_array, int_slider, integer, kerne
 __all__ = ["conv_explorer", "ConvExplorer", "output_display"]
 
 
-def output_display(out, small, value_range=(0.0, 255.0)):
+def output_display(out, small, value_range=(0.0, 255.0), border=0):
     """A feature map drawn with the course's colour rules (:func:`cnnlab._display.map_display`,
     shared with the static twin): the photo's grey scale when it stays in the photo's
-    ``value_range``, a diverging map centred on zero when it has signs, cividis otherwise.
-    Returns a PIL image."""
-    shown = D.map_display(out, small, value_range)
+    ``value_range``, a diverging map centred on zero when it has signs, cividis otherwise, with
+    a colour bar as in the twin when the colours are not the photo's grey; the limits ignore the
+    outer ``border`` band that sees zero padding. Returns a PIL image."""
+    shown = D.map_display(out, small, value_range, border)
     if shown["kind"] == "grid":
         return R.matrix_image(shown["array"])
     if shown["kind"] == "rgb":
         return R.photo_image(shown["array"])
-    return R.photo_image(shown["array"], cmap=shown["cmap"], vmin=shown["vmin"],
-                         vmax=shown["vmax"])
+    img = R.photo_image(shown["array"], cmap=shown["cmap"], vmin=shown["vmin"],
+                        vmax=shown["vmax"])
+    if shown["colorbar"]:
+        img = R.with_colorbar(img, shown["cmap"], shown["vmin"], shown["vmax"],
+                              size=max(12, img.height // 30))
+    return img
+
+
+def border_note(band):
+    """Why the outer band of a padded photo's feature map is not used for the colour scale."""
+    return (f"the outer {band} pixel{'s' * (band != 1)} of the map see the zero padding: its false "
+            "edges are left out of the colour scale")
 
 
 def input_display(image, padding, value_range=(0.0, 255.0)):
@@ -42,6 +53,7 @@ class ConvExplorer(Explorer):
 
     title_text = "Convolution explorer"
     hint = "Add padding or choose a smaller filter."
+    picture_height = 250
 
     def __init__(self, image, kernel="sobel x", size=3, stride=1, padding=0, relu=False, seed=0,
                  notice=""):
@@ -67,13 +79,12 @@ class ConvExplorer(Explorer):
             "relu": W.Checkbox(value=relu, description="ReLU", indent=False,
                                layout=W.Layout(width="90px")),
         }
-        self.cells = [[W.FloatText(value=0.0, step=0.1, layout=W.Layout(width="64px"))
+        self.cells = [[W.FloatText(value=0.0, step=0.1, layout=W.Layout(width="58px", margin="0"))
                        for _ in range(5)] for _ in range(5)]
-        self._grid = W.GridBox(layout=W.Layout(grid_gap="2px"))
-        width = None if self.small else "340px"
-        panels = [Panel("input", width), Panel("filter"), Panel("feature map", width)]
+        self._grid = W.GridBox(layout=W.Layout(grid_gap="1px"))
+        panels = [Panel("input"), Panel("filter"), Panel("feature map")]
         grid_box = W.HBox([W.HTML('<div class="cnnlab-panel-title">filter values</div>'),
-                           self._grid], layout=W.Layout(align_items="center"))
+                           self._grid], layout=W.Layout(align_items="center", overflow="visible"))
         super().__init__(controls, panels, extra=[grid_box], notice=notice)
         for row in self.cells:
             for cell in row:
@@ -85,6 +96,10 @@ class ConvExplorer(Explorer):
                 self._set_cells(k)
             else:
                 self._apply_preset()
+
+    def _layout_controls(self):
+        c = self.controls
+        return [c["kernel"], c["size"], c["relu"], c["stride"], c["padding"]]
 
     # -- the filter grid ------------------------------------------------------------------
     @property
@@ -105,7 +120,7 @@ class ConvExplorer(Explorer):
 
     def _show_grid(self, n):
         self._grid.children = [self.cells[i][j] for i in range(n) for j in range(n)]
-        self._grid.layout.grid_template_columns = " ".join(["66px"] * n)
+        self._grid.layout.grid_template_columns = " ".join(["60px"] * n)
 
     def _apply_preset(self):
         name = self.controls["kernel"].value
@@ -153,12 +168,15 @@ class ConvExplorer(Explorer):
         ow, text_w = C.size_formula(w, kernel.shape[1], stride, padding)
         self.output = C.conv_output(self.image, kernel, stride, padding,
                                     self.controls["relu"].value)
-        self.panels[2].set(output_display(self.output, self.small, self.value_range),
+        band = D.padding_band(padding, stride) if padding else 0
+        self.panels[2].set(output_display(self.output, self.small, self.value_range, band),
                            photo=not self.small)
         self.panels[2].set_title(f"feature map {oh}\u00d7{ow}"
                                  + (" after ReLU" if self.controls["relu"].value else ""))
-        self.set_info(f"output height = {html.escape(text_h)}<br>output width = {html.escape(text_w)}",
-                      f"output height = {text_h}\noutput width = {text_w}")
+        lines = [f"output height = {text_h}", f"output width = {text_w}"]
+        if band and not self.small:
+            lines.append(border_note(band))
+        self.set_info("<br>".join(html.escape(t) for t in lines), "\n".join(lines))
 
     def _on_message(self):
         self.output = None

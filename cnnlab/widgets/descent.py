@@ -10,7 +10,7 @@ from .. import _explore_learning as L
 from .._explore_learning import FILTER_LIMIT, divergence_text, summary_lines
 from . import _charts as G
 from . import _raster as R
-from ._base import Explorer, Panel, int_slider, integer, one_of
+from ._base import SLIDER_WIDTH, Explorer, Panel, int_slider, integer, one_of
 
 __all__ = ["gradient_descent_explorer", "GradientDescentExplorer", "LEARNING_RATES", "MOMENTA"]
 
@@ -22,7 +22,7 @@ _GREY = (150, 150, 150)
 def _selection(description, options, value):
     return W.SelectionSlider(options=list(options), value=value, description=description,
                              continuous_update=True, style={"description_width": "initial"},
-                             layout=W.Layout(width="300px"))
+                             layout=W.Layout(width=SLIDER_WIDTH))
 
 
 class GradientDescentExplorer(Explorer):

@@ -19,6 +19,7 @@ class FlipExplorer(Explorer):
     """Widget returned by :func:`flip_explorer`; see there."""
 
     title_text = "Convolution vs cross-correlation"
+    picture_height = 380
 
     def __init__(self, image, kernel, seed):
         self.image = np.asarray(image, dtype=float)

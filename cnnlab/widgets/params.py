@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 from .. import _display as D
 from .. import _explore as C
 from . import _raster as R
-from ._base import Explorer, Panel, int_slider, integer, one_of, toggle
+from ._base import SLIDER_WIDTH, Explorer, Panel, int_slider, integer, one_of, toggle
 
 __all__ = ["param_counter", "ParamCounter", "bar_chart"]
 
@@ -62,11 +62,11 @@ class ParamCounter(Explorer):
         controls = {
             "image_size": W.SelectionSlider(options=list(IMAGE_SIZES), value=image_size,
                                             description="image size", style={"description_width": "initial"},
-                                            layout=W.Layout(width="300px")),
+                                            layout=W.Layout(width=SLIDER_WIDTH)),
             "channels": toggle("channels", [1, 3], channels),
             "hidden": W.SelectionSlider(options=list(HIDDEN), value=hidden,
                                         description="hidden units", style={"description_width": "initial"},
-                                        layout=W.Layout(width="300px")),
+                                        layout=W.Layout(width=SLIDER_WIDTH)),
             "filters": int_slider("filters", filters, 1, max(128, filters)),
             "filter_size": int_slider("filter size", filter_size, 1, max(11, filter_size)),
         }

@@ -25,6 +25,7 @@ class PoolingExplorer(Explorer):
 
     title_text = "Pooling explorer"
     hint = "Choose a smaller window."
+    picture_height = 360
 
     def __init__(self, x, small, mode, size, stride, notice=""):
         self.x = np.asarray(x, dtype=np.float32)

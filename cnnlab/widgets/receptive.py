@@ -18,9 +18,10 @@ MAX_DEPTH = 4
 LIMITS = {"kernel": 7, "stride": 4, "dilation": 4}
 
 
-def _small_slider(description, value, hi):
-    s = int_slider(description, value, 1, hi)
-    s.layout.width = "210px"
+def _small_slider(value, hi):
+    """A slider of one layer's row: no label of its own (the column header names it)."""
+    s = int_slider("", value, 1, hi)
+    s.layout.width = "164px"
     return s
 
 
@@ -29,13 +30,15 @@ class ReceptiveFieldExplorer(Explorer):
 
     title_text = "Receptive field: what one output pixel sees"
     hint = "Use fewer layers, a smaller kernel, stride or dilation."
+    picture_height = 210
+    info_small = True
 
     def __init__(self, image, layers, depth, notice=""):
         self.image = image
         controls = {"depth": int_slider("layers", depth, 1, MAX_DEPTH)}
         for n in range(1, MAX_DEPTH + 1):
             for key, value in zip(("kernel", "stride", "dilation"), layers[n - 1]):
-                controls[f"{key}{n}"] = _small_slider(key, value, max(LIMITS[key], value))
+                controls[f"{key}{n}"] = _small_slider(value, max(LIMITS[key], value))
         h, w = image.shape[:2]
         self._scale = max(1, 400 // max(h, w))
         self._layers = L.overlay_layers(image)  # the photo as is and faded, computed once
@@ -45,11 +48,17 @@ class ReceptiveFieldExplorer(Explorer):
         self.update()
 
     def _layout_controls(self):
-        rows = [self.controls["depth"]]
+        def cell(text, width):
+            return W.HTML(f'<div class="cnnlab-info" style="width:{width}">{text}</div>')
+
+        header = W.HBox([cell("", "58px")] + [cell(f"<b>{k}</b>", "168px") for k in LIMITS])
+        rows = [self.controls["depth"], header]
         for n in range(1, MAX_DEPTH + 1):
-            label = W.HTML(f'<div class="cnnlab-info" style="width:70px">layer {n}</div>')
-            rows.append(W.HBox([label] + [self.controls[f"{k}{n}"] for k in LIMITS]))
-        return [W.VBox(rows)]
+            rows.append(W.HBox([cell(f"layer {n}", "58px")]
+                               + [self.controls[f"{k}{n}"] for k in LIMITS]))
+        box = W.VBox(rows, layout=W.Layout(overflow="visible"))
+        box.add_class("cnnlab-compact")
+        return [box]
 
     @property
     def layers(self):

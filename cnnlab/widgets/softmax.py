@@ -16,6 +16,7 @@ class SoftmaxExplorer(Explorer):
     """Widget returned by :func:`softmax_explorer`; see there."""
 
     title_text = "Softmax and cross-entropy"
+    picture_height = 240
 
     def __init__(self, logits, label, temperature, classes):
         self.classes = list(classes)

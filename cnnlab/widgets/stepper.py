@@ -19,6 +19,7 @@ class ConvStepper(Explorer):
 
     title_text = "Sliding-window stepper"
     hint = "Add padding to make room for the filter."
+    picture_height = 330
 
     def __init__(self, image, kernel, stride, padding, interval):
         self.image = np.asarray(image, dtype=float)
