@@ -195,9 +195,9 @@ def _versions(nb, name, keep_solutions):
         if "exercise" in tags and not n_solutions:
             raise ValueError(f"{where}: tagged 'exercise' but has no `### {BEGIN_SOLUTION}` / "
                              f"`### {END_SOLUTION}` region, so the student would see the answer")
-        if keep_solutions:
+        if keep_solutions and cell.cell_type == "code":  # a markdown model answer would show rendered
             source = _source(cell)
-        elif n_solutions:
+        if n_solutions and (not keep_solutions or cell.cell_type == "markdown"):
             cell.pop("attachments", None)  # an image pasted into the model answer goes with it
         source, n_hidden = _replace_regions(source, BEGIN_HIDDEN, END_HIDDEN, [], where)
         if n_hidden and "check" not in tags:

@@ -147,7 +147,7 @@ def test_demo_folds_solutions_uses_large_fonts_and_runs_to_the_end(page, demo_la
                for line in cell.source.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0].split("\n")
                if len(line.strip()) > 8]
     assert answers and not [a for a in answers if a in shown]   # no line of a solution on the screen
-    assert "def same_correlate_fixed(image, kernel):" in shown    # folded to its first line, not gone
+    assert "# exercise 03.2" in shown    # folded to its first line (the mark naming it), not gone
     code = [c for c in cells if c["type"] == "code"]
     assert [c["count"] for c in code] == list(range(1, len(code) + 1))         # everything ran
     assert not any('"error"' in c["outputs"] for c in code)
